@@ -1,0 +1,44 @@
+# The two commands a new user needs:  make run   and   make test
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+
+.PHONY: run test test-sqlite test-postgres install system-deps demo bench clean
+
+## make run: install, build the demo database (SQLite) and serve the portal on 127.0.0.1
+run: install
+	MADOGUCHI_ENV=development $(BIN)/madoguchi demo
+	MADOGUCHI_ENV=development $(BIN)/madoguchi serve --host $(HOST) --port $(PORT)
+
+## make test: every test, on SQLite and then on PostgreSQL
+test: install
+	scripts/pcsc-up.sh
+	$(MAKE) --no-print-directory test-sqlite test-postgres
+
+test-sqlite:
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-postgres:
+	MADOGUCHI_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+install: system-deps $(VENV)/.installed
+	scripts/i18n.sh compile
+
+system-deps:
+	scripts/system-deps.sh
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test,card]'
+	touch $@
+
+bench: install
+	$(BIN)/python bench/registry_import.py
+	$(BIN)/python bench/card_login_apdus.py
+
+clean:
+	rm -rf $(VENV) instance

@@ -1,0 +1,1 @@
+"""Card bindings: which My Number card authentication certificate belongs to whom."""

@@ -1,0 +1,94 @@
+"""The `madoguchi` command: set up, operate and demo the portal."""
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask
+
+from portal.config import ConfigError
+
+
+class Context:
+    """Builds the app lazily so `madoguchi --help` needs no configuration."""
+
+    def __init__(self) -> None:
+        self._app: Flask | None = None
+
+    @property
+    def app(self) -> Flask:
+        if self._app is None:
+            from portal import create_app
+            try:
+                self._app = create_app()
+            except ConfigError as exc:
+                raise click.ClickException(str(exc)) from None
+        return self._app
+
+    @property
+    def db(self):
+        return self.app.extensions["madoguchi.db"]
+
+
+pass_ctx = click.make_pass_decorator(Context, ensure=True)
+
+
+@click.group(help="窓口 Madoguchi — 住民サービスポータル / resident-services portal.")
+def cli() -> None:
+    pass
+
+
+@cli.command("serve", help="ポータルを起動します / serve the portal (development server).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@pass_ctx
+def serve(ctx: Context, host: str, port: int) -> None:
+    app = ctx.app
+    click.echo(f"窓口ポータル: http://{host}:{port}/")
+    app.run(host=host, port=port, debug=False, use_reloader=False)
+
+
+@cli.group(help="データベース / database schema.")
+def db() -> None:
+    pass
+
+
+@db.command("upgrade", help="スキーマを最新にします / migrate core and services to head.")
+@pass_ctx
+def db_upgrade(ctx: Context) -> None:
+    from portal.migrate import upgrade
+    upgrade(ctx.app.config["DATABASE_URL"], ctx.app.extensions["madoguchi.services"])
+    click.echo("データベースを更新しました / database is at head")
+
+
+def _register_groups() -> None:
+    from portal.demo import demo
+    from portal.registry.cli import registry
+    from portal.staff.cli import staff
+    from portal.tenancy.cli import municipality
+    for group in (municipality, staff, registry, demo):
+        cli.add_command(group)
+    try:
+        from smartcard.cli import card, pki
+    except ImportError:  # a server install without the card side
+        return
+    cli.add_command(card)
+    cli.add_command(pki)
+
+
+def _register_plugin_groups() -> None:
+    from portal.plugins import load_plugins
+    for plugin in load_plugins().values():
+        group = plugin.cli()
+        if group is not None:
+            cli.add_command(group, plugin.name)
+
+
+def main() -> None:
+    _register_groups()
+    _register_plugin_groups()
+    try:
+        cli(prog_name="madoguchi")
+    except ConfigError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)

@@ -1,0 +1,107 @@
+"""Configuration: defaults → file named by MADOGUCHI_CONFIG → MADOGUCHI_* env → overrides.
+
+A portal holding health records must not start on guessed settings, so outside an explicit
+development mode the required keys are checked and a one-line error names what is missing.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Mapping
+
+ENV_PREFIX = "MADOGUCHI_"
+
+DEFAULTS: dict[str, Any] = {
+    "ENV": "production",
+    "SECRET_KEY": None,
+    "DATABASE_URL": None,
+    # PEM files of the JPKI user-authentication CA certificates the portal trusts.
+    "CARD_TRUST_ANCHORS": [],
+    # Service plugins this deployment loads (None = every installed plugin).
+    "SERVICES": None,
+    "DEFAULT_LOCALE": "ja",
+    "LOCALES": ["ja", "en"],
+    "STAFF_MAX_FAILED_LOGINS": 5,
+    "STAFF_LOCKOUT_MINUTES": 15,
+    "SESSION_IDLE_MINUTES": 30,
+    "KIOSK_IDLE_SECONDS": 120,
+    "HSTS_SECONDS": 63072000,
+    # Shown on the resident's own access log; why the portal read a record.
+    "ACCESS_LOG_PAGE_SIZE": 50,
+}
+
+REQUIRED = ("SECRET_KEY", "DATABASE_URL", "CARD_TRUST_ANCHORS")
+
+# Keys whose environment value is a list (comma or os.pathsep separated) or a number.
+_LIST_KEYS = {"CARD_TRUST_ANCHORS", "SERVICES", "LOCALES"}
+_INT_KEYS = {k for k, v in DEFAULTS.items() if isinstance(v, int) and not isinstance(v, bool)}
+
+
+class ConfigError(RuntimeError):
+    """The configuration is unusable; the message is one line naming what is wrong."""
+
+
+def load_config(overrides: Mapping[str, Any] | None = None,
+                environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Merge the configuration layers and validate the result."""
+    environ = os.environ if environ is None else environ
+    config = dict(DEFAULTS)
+    path = environ.get(ENV_PREFIX + "CONFIG")
+    if path:
+        config.update(_read_file(Path(path)))
+    config.update(_from_environ(environ))
+    if overrides:
+        config.update({k.upper(): v for k, v in overrides.items()})
+    validate(config)
+    return config
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"設定ファイルを読めません / cannot read config file {path}: {exc.strerror}") from None
+    try:
+        data = json.loads(raw) if path.suffix == ".json" else tomllib.loads(raw.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"設定ファイルの形式が不正です / malformed config file {path}: {exc}") from None
+    return {k.upper(): v for k, v in data.items()}
+
+
+def _from_environ(environ: Mapping[str, str]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for name, value in environ.items():
+        if not name.startswith(ENV_PREFIX) or name == ENV_PREFIX + "CONFIG":
+            continue
+        key = name[len(ENV_PREFIX):]
+        if key in _LIST_KEYS:
+            found[key] = [p for p in value.replace(os.pathsep, ",").split(",") if p.strip()]
+        elif key in _INT_KEYS:
+            try:
+                found[key] = int(value)
+            except ValueError:
+                raise ConfigError(f"{name} は整数で指定してください / {name} must be an integer") from None
+        else:
+            found[key] = value
+    return found
+
+
+def is_development(config: Mapping[str, Any]) -> bool:
+    return config.get("ENV") == "development"
+
+
+def validate(config: dict[str, Any]) -> None:
+    """Refuse to run on missing essentials outside development; fill dev defaults inside it."""
+    if is_development(config):
+        config.setdefault("SECRET_KEY", None)
+        return
+    missing = [ENV_PREFIX + key for key in REQUIRED if not config.get(key)]
+    if missing:
+        raise ConfigError("起動できません。設定が足りません / cannot start, missing settings: "
+                          + ", ".join(missing))
+    unreadable = [p for p in config["CARD_TRUST_ANCHORS"] if not Path(p).is_file()]
+    if unreadable:
+        raise ConfigError("カード信頼点の証明書がありません / card trust anchor not found: "
+                          + ", ".join(map(str, unreadable)))

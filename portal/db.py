@@ -1,0 +1,171 @@
+"""Database engine, sessions and the municipality (tenant) scope.
+
+Every personal table carries `municipality_id` through `TenantScoped`. A session is opened
+for one municipality (`Database.session_for(municipality_id)`), and an ORM event adds
+`municipality_id = :tenant` to every query on a TenantScoped entity. A query on such an
+entity in a session without a tenant raises `UnscopedQueryError` unless the caller says
+`execution_options(all_municipalities=True)` — so the unscoped query is the one that has to
+be written on purpose, and grep finds every one of them.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+from sqlalchemy import ForeignKey, MetaData, create_engine, event, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import (DeclarativeBase, Mapped, ORMExecuteState, Session, declared_attr,
+                            mapped_column, sessionmaker, with_loader_criteria)
+
+# Stable constraint names so Alembic migrations behave the same on SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ALL_MUNICIPALITIES = "all_municipalities"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class UnscopedQueryError(RuntimeError):
+    """A query touched municipal data without saying which municipality."""
+
+
+class CrossTenantWriteError(RuntimeError):
+    """An object of one municipality was written in a session of another."""
+
+
+class TenantScoped:
+    """Mixin for every row that belongs to exactly one municipality."""
+
+    @declared_attr
+    def municipality_id(cls) -> Mapped[int]:
+        return mapped_column(ForeignKey("municipality.id", ondelete="RESTRICT"),
+                             index=True, nullable=False)
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine; SQLite gets WAL and enforced foreign keys."""
+    kwargs = {}
+    if url.startswith("sqlite"):
+        # isolation_level=None + an explicit BEGIN: pysqlite's own transaction handling
+        # breaks SAVEPOINTs, which nested units of work and the test harness rely on.
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30,
+                                  "isolation_level": None}
+    else:
+        kwargs["pool_pre_ping"] = True
+    engine = create_engine(url, **kwargs)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    if not _is_memory(dbapi_connection):
+        cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _is_memory(dbapi_connection) -> bool:
+    rows = dbapi_connection.execute("PRAGMA database_list").fetchall()
+    return any(row[2] == "" for row in rows)
+
+
+class Database:
+    """Holds the engine and hands out sessions; one per app (Flask extension style)."""
+
+    def __init__(self, url: str | None = None) -> None:
+        self.engine: Engine | None = None
+        self.factory = sessionmaker(class_=Session, expire_on_commit=False)
+        if url:
+            self.connect(url)
+
+    def connect(self, url: str) -> None:
+        self.engine = make_engine(url)
+        self.factory.configure(bind=self.engine)
+
+    def session(self, municipality_id: int | None = None) -> Session:
+        """A new session scoped to one municipality (or to none: public and operator data)."""
+        session = self.factory()
+        session.info["municipality_id"] = municipality_id
+        return session
+
+    @contextmanager
+    def transaction(self, municipality_id: int | None = None) -> Iterator[Session]:
+        """All-or-nothing unit of work: commit on success, roll back on any error."""
+        session = self.session(municipality_id)
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+
+def scoped(model, *criteria):
+    """The one way to select municipal rows: the session's tenant is added by the event."""
+    return select(model).where(*criteria)
+
+
+def across_municipalities(statement):
+    """Mark a statement as deliberately crossing municipalities (operators, migrations)."""
+    return statement.execution_options(**{ALL_MUNICIPALITIES: True})
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _add_tenant_criteria(state: ORMExecuteState) -> None:
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    if state.execution_options.get(ALL_MUNICIPALITIES):
+        return
+    tenant = state.session.info.get("municipality_id")
+    if tenant is None:
+        if _touches_tenant_data(state):
+            raise UnscopedQueryError(
+                "query on municipal data without a municipality; open the session with "
+                "Database.session(municipality_id) or use across_municipalities()")
+        return
+    state.statement = state.statement.options(_criteria(tenant))
+
+
+def _criteria(tenant: int):
+    return with_loader_criteria(
+        TenantScoped, lambda cls: cls.municipality_id == tenant, include_aliases=True)
+
+
+def _touches_tenant_data(state: ORMExecuteState) -> bool:
+    for mapper in state.all_mappers:
+        if issubclass(mapper.class_, TenantScoped):
+            return True
+    return False
+
+
+@event.listens_for(Session, "before_flush")
+def _check_tenant_on_write(session: Session, _ctx, _instances) -> None:
+    tenant = session.info.get("municipality_id")
+    for obj in list(session.new) + list(session.dirty):
+        if not isinstance(obj, TenantScoped):
+            continue
+        if tenant is None:
+            if not session.info.get(ALL_MUNICIPALITIES):
+                raise UnscopedQueryError(
+                    f"writing {type(obj).__name__} in a session without a municipality")
+            continue
+        if obj.municipality_id is None:
+            obj.municipality_id = tenant
+        elif obj.municipality_id != tenant:
+            raise CrossTenantWriteError(
+                f"{type(obj).__name__} of municipality {obj.municipality_id} "
+                f"written in a session of municipality {tenant}")

@@ -1,0 +1,7 @@
+"""Imports every core model so the shared metadata knows all core tables."""
+from portal.audit.models import AccessLogEntry  # noqa: F401
+from portal.cards.models import CardBinding  # noqa: F401
+from portal.registry.models import (GuardianLink, Household, Resident,  # noqa: F401
+                                    SealRegistration, TaxRecord)
+from portal.staff.models import StaffAccount  # noqa: F401
+from portal.tenancy.models import Municipality  # noqa: F401

@@ -1,0 +1,2 @@
+"""The joint-cloud operator's console: member cities, their settings and usage; never
+a resident's record."""

@@ -1,0 +1,1 @@
+"""Pages anyone may see: home, language, health check, development sign-in."""

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from flask import (Blueprint, abort, current_app, redirect, render_template, request,
+                   url_for)
+from sqlalchemy import select, text
+
+from portal.auth import Viewer, current_viewer, dev_mode, sign_in
+from portal.db import across_municipalities
+from portal.extensions import database, get_db
+from portal.registry.models import Resident, ResidentStatus
+from portal.tenancy.models import Municipality
+from portal.web.i18n import LANG_COOKIE
+
+bp = Blueprint("public", __name__)
+
+
+@bp.get("/")
+def home():
+    viewer = current_viewer()
+    municipality = get_db().get(Municipality, viewer.municipality_id) if viewer else None
+    from portal.services_host import menu_for
+    return render_template("home.html", municipality=municipality,
+                           menu=menu_for(viewer, municipality) if viewer else [])
+
+
+@bp.get("/lang/<code>")
+def set_language(code: str):
+    if code not in current_app.config["LOCALES"]:
+        abort(404)
+    target = request.args.get("next", "/")
+    if not target.startswith("/") or target.startswith("//"):
+        target = "/"  # never redirect off-site
+    response = redirect(target)
+    response.set_cookie(LANG_COOKIE, code, max_age=365 * 86400, samesite="Strict",
+                        secure=current_app.config["SESSION_COOKIE_SECURE"], httponly=True)
+    return response
+
+
+@bp.get("/healthz")
+def healthz():
+    with database().engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+    return {"status": "ok"}
+
+
+@bp.route("/dev/sign-in", methods=["GET", "POST"])
+def dev_sign_in():
+    """Development only: sign in as a demo resident without a card (card login is the
+    real path; this page does not exist outside development mode)."""
+    if not dev_mode():
+        abort(404)
+    db = database().session()
+    try:
+        if request.method == "POST":
+            resident = db.scalar(across_municipalities(
+                select(Resident).where(Resident.id == request.form.get("resident_id", type=int))))
+            if resident is None or resident.status != ResidentStatus.ACTIVE:
+                abort(400)
+            sign_in(Viewer("resident", resident.id, resident.municipality_id, resident.name))
+            return redirect(url_for("public.home"))
+        cities = db.scalars(select(Municipality).order_by(Municipality.code)).all()
+        samples = {m.id: db.scalars(across_municipalities(
+            select(Resident).where(Resident.municipality_id == m.id,
+                                   Resident.status == ResidentStatus.ACTIVE)
+            .order_by(Resident.id).limit(8))).all() for m in cities}
+        return render_template("dev_sign_in.html", cities=cities, samples=samples)
+    finally:
+        db.close()

@@ -1,0 +1,1 @@
+"""Resident registry: the part of 住民基本台帳 the services need."""

@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+import enum
+from datetime import date
+
+from sqlalchemy import Enum, ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.db import Base, TenantScoped
+
+
+class ResidentStatus(enum.StrEnum):
+    ACTIVE = "active"
+    MOVED_OUT = "moved_out"
+    DECEASED = "deceased"
+
+
+class Sex(enum.StrEnum):
+    """Codes as on the card: 1 male, 2 female, 9 not applicable."""
+    MALE = "1"
+    FEMALE = "2"
+    NOT_APPLICABLE = "9"
+
+
+class Household(TenantScoped, Base):
+    """世帯."""
+
+    __tablename__ = "household"
+    __table_args__ = (UniqueConstraint("municipality_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(20))  # the city's household number
+    head_name: Mapped[str] = mapped_column(String(64))  # 世帯主
+    address: Mapped[str] = mapped_column(String(200))
+    members: Mapped[list["Resident"]] = relationship(back_populates="household")
+
+
+class Resident(TenantScoped, Base):
+    """住民. Holds neither the My Number nor the 住民票コード: the portal never needs them."""
+
+    __tablename__ = "resident"
+    __table_args__ = (UniqueConstraint("municipality_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(20))  # the city's internal resident number
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("household.id"), index=True)
+    family_name: Mapped[str] = mapped_column(String(32))
+    given_name: Mapped[str] = mapped_column(String(32))
+    family_name_kana: Mapped[str] = mapped_column(String(64))
+    given_name_kana: Mapped[str] = mapped_column(String(64))
+    birth_date: Mapped[date]
+    sex: Mapped[Sex] = mapped_column(Enum(Sex, native_enum=False, length=1,
+                                          values_callable=lambda e: [m.value for m in e]))
+    address: Mapped[str] = mapped_column(String(200))
+    relationship_to_head: Mapped[str] = mapped_column(String(16))  # 続柄
+    status: Mapped[ResidentStatus] = mapped_column(
+        Enum(ResidentStatus, native_enum=False, length=16,
+             values_callable=lambda e: [m.value for m in e]),
+        default=ResidentStatus.ACTIVE)
+    move_out_filed: Mapped[bool] = mapped_column(default=False)  # 転出届 filed, not yet left
+    # 支援措置 (DV, stalking…): nothing of this person may be disclosed outside the counter.
+    support_block: Mapped[bool] = mapped_column(default=False)
+    honseki: Mapped[str | None] = mapped_column(String(200))  # 本籍
+    hittosha: Mapped[str | None] = mapped_column(String(64))  # 筆頭者
+
+    household: Mapped[Household | None] = relationship(back_populates="members")
+
+    @property
+    def name(self) -> str:
+        return f"{self.family_name}\u3000{self.given_name}"
+
+    @property
+    def name_kana(self) -> str:
+        return f"{self.family_name_kana}\u3000{self.given_name_kana}"
+
+
+class GuardianLink(TenantScoped, Base):
+    """A guardian (保護者) of a child, both residents of the same city."""
+
+    __tablename__ = "guardian_link"
+    __table_args__ = (UniqueConstraint("guardian_id", "child_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    guardian_id: Mapped[int] = mapped_column(ForeignKey("resident.id"), index=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("resident.id"), index=True)
+
+
+class SealRegistration(TenantScoped, Base):
+    """印鑑登録."""
+
+    __tablename__ = "seal_registration"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("resident.id"), index=True)
+    registration_number: Mapped[str] = mapped_column(String(20))
+    registered_on: Mapped[date]
+    active: Mapped[bool] = mapped_column(default=True)
+    seal_image: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class TaxRecord(TenantScoped, Base):
+    """One fiscal year's income and tax (所得・課税証明書), amounts in yen."""
+
+    __tablename__ = "tax_record"
+    __table_args__ = (UniqueConstraint("resident_id", "fiscal_year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("resident.id"), index=True)
+    fiscal_year: Mapped[int]
+    total_income: Mapped[int]
+    taxable_income: Mapped[int]
+    municipal_tax: Mapped[int]
+    prefectural_tax: Mapped[int]

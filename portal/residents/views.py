@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+
+from portal.audit.services import log_access
+from portal.auth import current_viewer, resident_required, sign_out
+from portal.db import scoped
+from portal.extensions import get_db
+from portal.registry.models import GuardianLink, Resident
+
+bp = Blueprint("residents", __name__, url_prefix="/me")
+
+
+@bp.get("/")
+@resident_required
+def my_record():
+    db = get_db()
+    me = db.scalar(scoped(Resident, Resident.id == current_viewer().id))
+    children = db.scalars(scoped(Resident).join(
+        GuardianLink, GuardianLink.child_id == Resident.id)
+        .where(GuardianLink.guardian_id == me.id)).all()
+    log_access(db, me.id, "read", "registry.resident", "本人による住民情報の確認")
+    db.commit()
+    return render_template("residents/me.html", me=me, children=children)
+
+
+@bp.post("/sign-out")
+def sign_out_view():
+    sign_out()
+    return render_template("signed_out.html")

@@ -1,0 +1,49 @@
+"""Mounting service plugins and serving each only where a municipality enables it."""
+from __future__ import annotations
+
+from flask import Flask, abort, current_app, g, redirect, request, url_for
+
+from portal.plugins import MenuItem, ServicePlugin, load_plugins
+from portal.extensions import database
+from portal.tenancy.models import Municipality
+
+
+def init_services(app: Flask) -> None:
+    plugins = load_plugins(app.config.get("SERVICES"))
+    app.extensions["madoguchi.services"] = plugins
+    for name, plugin in plugins.items():
+        app.register_blueprint(plugin.blueprint(), url_prefix=f"/services/{name}")
+    app.before_request(_require_enabled)
+
+
+def plugins() -> dict[str, ServicePlugin]:
+    return current_app.extensions["madoguchi.services"]
+
+
+def _require_enabled():
+    """A service answers only viewers of a municipality that enables it."""
+    name = (request.blueprint or "").split(".")[0]
+    if name not in plugins():
+        return None
+    viewer = g.get("viewer")
+    if viewer is None:
+        return redirect(url_for("public.home", next=request.path))
+    if not service_enabled(viewer.municipality_id, name):
+        abort(404)
+    return None
+
+
+def service_enabled(municipality_id: int, name: str) -> bool:
+    with database().transaction() as db:
+        municipality = db.get(Municipality, municipality_id)
+        return municipality is not None and name in municipality.enabled_services
+
+
+def menu_for(viewer, municipality: Municipality | None) -> list[MenuItem]:
+    if municipality is None:
+        return []
+    items: list[MenuItem] = []
+    for name, plugin in plugins().items():
+        if name in municipality.enabled_services:
+            items.extend(plugin.menu_items(viewer))
+    return items

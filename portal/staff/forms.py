@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length, Regexp
+
+
+class LoginForm(FlaskForm):
+    municipality_code = StringField(_l("団体コード（6桁）"), validators=[
+        DataRequired(_l("団体コードを入力してください。")),
+        Regexp(r"^\d{6}$", message=_l("団体コードは6桁の数字です。"))])
+    username = StringField(_l("利用者名"), validators=[
+        DataRequired(_l("利用者名を入力してください。")), Length(max=64)])
+    password = PasswordField(_l("パスワード"), validators=[
+        DataRequired(_l("パスワードを入力してください。")), Length(max=256)])
+
+
+class TotpForm(FlaskForm):
+    code = StringField(_l("確認コード（6桁）"), validators=[
+        DataRequired(_l("確認コードを入力してください。")),
+        Regexp(r"^\d{6}$", message=_l("確認コードは6桁の数字です。"))])

@@ -1,0 +1,95 @@
+"""Staff sign-in (password, then TOTP) and the staff start page."""
+from __future__ import annotations
+
+from flask import (Blueprint, current_app, flash, redirect, render_template, request,
+                   session, url_for)
+from flask_babel import gettext as _
+
+from portal.auth import Viewer, current_viewer, sign_in, sign_out, staff_required
+from portal.extensions import database, get_db
+from portal.staff.forms import LoginForm, TotpForm
+from portal.staff.models import ROLE_LABELS, StaffAccount
+from portal.staff.services import LockoutPolicy, SignInRefused, check_password, check_totp
+from portal.tenancy.models import Municipality
+from portal.tenancy.services import by_code
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+
+PENDING = "staff_pending"  # first factor passed, TOTP not yet
+
+
+def _policy() -> LockoutPolicy:
+    return LockoutPolicy(current_app.config["STAFF_MAX_FAILED_LOGINS"],
+                         current_app.config["STAFF_LOCKOUT_MINUTES"])
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        error = _first_factor(form)
+        if error is None:
+            return redirect(url_for("staff.login_totp"))
+        flash(error, "error")
+    return render_template("staff/login.html", form=form)
+
+
+def _first_factor(form: LoginForm) -> str | None:
+    with database().transaction() as public:
+        municipality = by_code(public, form.municipality_code.data)
+    if municipality is None:
+        return _("利用者名またはパスワードが違います。")
+    # Failure counts must be committed even though sign-in is refused.
+    with database().transaction(municipality.id) as db:
+        try:
+            account = check_password(db, form.username.data, form.password.data, _policy())
+        except SignInRefused as refused:
+            current_app.logger.info("staff sign-in refused: %s@%s", form.username.data,
+                                    municipality.code)
+            return _(refused.message)
+        session.clear()
+        session[PENDING] = {"id": account.id, "mid": municipality.id}
+    return None
+
+
+@bp.route("/login/totp", methods=["GET", "POST"])
+def login_totp():
+    pending = session.get(PENDING)
+    if not pending:
+        return redirect(url_for("staff.login"))
+    form = TotpForm()
+    if form.validate_on_submit():
+        with database().transaction(pending["mid"]) as db:
+            account = db.get(StaffAccount, pending["id"])
+            try:
+                check_totp(account, form.code.data, _policy())
+            except SignInRefused as refused:
+                error = refused
+            else:
+                error = None
+                viewer = Viewer("staff", account.id, account.municipality_id,
+                                account.display_name, account.roles)
+        if error is None:
+            sign_in(viewer)
+            return redirect(request.args.get("next") or url_for("staff.dashboard"))
+        if error.locked:
+            session.pop(PENDING, None)
+        flash(_(error.message), "error")
+    return render_template("staff/totp.html", form=form)
+
+
+@bp.post("/logout")
+def logout():
+    sign_out()
+    return redirect(url_for("staff.login"))
+
+
+@bp.get("/")
+@staff_required()
+def dashboard():
+    viewer = current_viewer()
+    municipality = get_db().get(Municipality, viewer.municipality_id)
+    from portal.services_host import menu_for
+    return render_template("staff/dashboard.html", municipality=municipality,
+                           roles=[ROLE_LABELS[r] for r in viewer.roles],
+                           menu=menu_for(viewer, municipality))

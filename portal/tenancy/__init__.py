@@ -1,0 +1,1 @@
+"""Municipalities (tenants) of the joint cloud."""

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, String, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.db import Base
+
+
+class Municipality(Base):
+    """A member city of the joint cloud (地方公共団体), identified by its 6-digit code."""
+
+    __tablename__ = "municipality"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(6), unique=True)
+    name: Mapped[str] = mapped_column(String(64))
+    name_en: Mapped[str] = mapped_column(String(64), default="")
+    prefecture: Mapped[str] = mapped_column(String(16), default="")
+    population: Mapped[int] = mapped_column(default=0)
+    # Everything a city may differ in is configuration, never a code branch.
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+    @property
+    def enabled_services(self) -> list[str]:
+        return list((self.settings or {}).get("services", []))

@@ -1,0 +1,1 @@
+"""Web base: language, security headers, error pages."""

@@ -1,0 +1,48 @@
+"""Error pages in the viewer's language. A resident never sees a traceback."""
+from __future__ import annotations
+
+from flask import Flask, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError, InterfaceError
+from werkzeug.exceptions import HTTPException
+
+MESSAGES = {
+    400: ("リクエストが正しくありません", "入力内容をご確認のうえ、もう一度お試しください。"),
+    403: ("このページを表示する権限がありません", "必要な場合は窓口にお問い合わせください。"),
+    404: ("ページが見つかりません", "アドレスをご確認ください。"),
+    405: ("この操作はできません", "トップページからやり直してください。"),
+    413: ("ファイルが大きすぎます", "小さいファイルでお試しください。"),
+    429: ("操作が多すぎます", "しばらく待ってから、もう一度お試しください。"),
+    500: ("システムエラーが発生しました", "お手数ですが、しばらくしてからもう一度お試しください。"),
+    503: ("ただいまサービスを利用できません", "しばらくしてからもう一度お試しください。入力中の内容は保存されていません。"),
+}
+
+
+def render_error(status: int, detail: str | None = None):
+    title, hint = MESSAGES.get(status, MESSAGES[500])
+    if request.accept_mimetypes.best == "application/json":
+        return {"error": _(title), "detail": detail or _(hint)}, status
+    return render_template("error.html", status=status, title=_(title),
+                           hint=detail or _(hint)), status
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf(_e):
+        return render_error(400, _("画面の有効期限が切れました。ページを読み込み直してから、もう一度お試しください。"))
+
+    @app.errorhandler(HTTPException)
+    def _http(e: HTTPException):
+        return render_error(e.code or 500)
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def _database_gone(e):
+        app.logger.error("database unavailable: %s", e)
+        return render_error(503)
+
+    @app.errorhandler(Exception)
+    def _unexpected(e):
+        app.logger.exception("unhandled error")
+        return render_error(500)

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Debian packages Madoguchi needs beyond Python: the PC/SC stack and the virtual reader
+# driver (card side), the headless browser (page tests), PDF tools and Japanese fonts.
+# Installs what is missing when run as root; otherwise says what to install.
+set -euo pipefail
+PACKAGES=(pcscd vsmartcard-vpcd libpcsclite-dev swig pcsc-tools
+          chromium chromium-driver poppler-utils fonts-ipaexfont-gothic fonts-ipaexfont-mincho)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+  echo "必要なパッケージをインストールしてください / please install: sudo apt-get install ${missing[*]}" >&2
+  exit 1
+fi
+echo "installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,1 @@
+"""コンビニ交付 (Convenience-store certificate issuance) service for Madoguchi."""

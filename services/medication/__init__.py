@@ -1,0 +1,1 @@
+"""お薬手帳 (Medication history) service for Madoguchi."""

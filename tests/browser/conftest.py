@@ -1,0 +1,80 @@
+"""Headless Chromium (Debian's chromium + chromedriver) against the portal served on
+127.0.0.1. The server shares the test's connection, so the outer-transaction rollback
+isolates browser tests like every other test; it serves one request at a time."""
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from werkzeug.serving import make_server
+
+ARTIFACTS = Path(os.environ.get("MADOGUCHI_ARTIFACTS", "test-artifacts"))
+
+
+@pytest.fixture
+def live_server(app):
+    server = make_server("127.0.0.1", 0, app, threaded=False)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(5)
+
+
+def _chromium() -> tuple[str, str]:
+    browser = shutil.which("chromium") or "/usr/bin/chromium"
+    driver = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+    for path in (browser, driver):
+        if not Path(path).exists():
+            pytest.fail(f"{path} missing: run scripts/system-deps.sh (Debian chromium, chromium-driver)")
+    return browser, driver
+
+
+@pytest.fixture(scope="session")
+def browser():
+    binary, driver = _chromium()
+    options = webdriver.ChromeOptions()
+    options.binary_location = binary
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                "--window-size=1280,900", "--lang=ja", "--force-device-scale-factor=1"):
+        options.add_argument(arg)
+    chrome = webdriver.Chrome(service=Service(executable_path=driver), options=options)
+    chrome.implicitly_wait(3)
+    yield chrome
+    chrome.quit()
+
+
+@pytest.fixture
+def page(browser, live_server, request):
+    """The browser, cookies cleared, with `page.open(path)` and `page.shot(name)`."""
+    browser.delete_all_cookies()
+
+    class Page:
+        driver = browser
+        base = live_server
+
+        def open(self, path: str):
+            browser.get(live_server + path)
+            return browser
+
+        def shot(self, name: str) -> Path:
+            db = "postgresql" if os.environ.get("MADOGUCHI_TEST_DATABASE_URL") else "sqlite"
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            path = ARTIFACTS / f"{name}-{db}.png"
+            browser.save_screenshot(str(path))
+            return path
+
+        def adopt_session(self, client):
+            """Give the browser the test client's signed-in session cookie."""
+            cookie = client.get_cookie(client.application.config["SESSION_COOKIE_NAME"])
+            self.open("/healthz")  # a page of the origin, so the cookie can be set
+            browser.add_cookie({"name": cookie.key, "value": cookie.value, "path": "/",
+                                "secure": True, "httpOnly": True, "sameSite": "Strict"})
+
+    yield Page()
+    browser.delete_all_cookies()

@@ -1,0 +1,154 @@
+"""Shared fixtures. The database is real: SQLite by default, PostgreSQL when
+MADOGUCHI_TEST_DATABASE_URL names one (CI runs the whole suite on both). Each test runs
+inside one outer transaction that is rolled back, so tests see committed behaviour but
+leave nothing behind."""
+from __future__ import annotations
+
+import itertools
+import os
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from portal import create_app
+from portal.db import make_engine
+from portal.migrate import upgrade
+from portal.plugins import load_plugins
+
+TEST_SECRET = "test-secret-key-not-for-production-0123456789"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    url = os.environ.get("MADOGUCHI_TEST_DATABASE_URL")
+    if not url:
+        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+    engine = make_engine(url)
+    with engine.begin() as conn:  # a clean schema for every run
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def migrated_url(database_url) -> str:
+    upgrade(database_url, load_plugins())
+    return database_url
+
+
+@pytest.fixture(scope="session")
+def trust_anchor(tmp_path_factory) -> Path:
+    """Any readable PEM satisfies the start-up check; card login tests bring real ones."""
+    path = tmp_path_factory.mktemp("pki") / "auth-ca.pem"
+    path.write_text("-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n")
+    return path
+
+
+@pytest.fixture
+def app_config(migrated_url, trust_anchor) -> dict:
+    return {"ENV": "production", "SECRET_KEY": TEST_SECRET, "DATABASE_URL": migrated_url,
+            "CARD_TRUST_ANCHORS": [str(trust_anchor)], "TESTING": True}
+
+
+@pytest.fixture
+def app(app_config):
+    """The app, its sessions bound to one connection whose outer transaction is rolled back."""
+    application = create_app(app_config)
+    database = application.extensions["madoguchi.db"]
+    connection = database.engine.connect()
+    outer = connection.begin()
+    database.factory.configure(bind=connection, join_transaction_mode="create_savepoint")
+    yield application
+    outer.rollback()
+    connection.close()
+    database.engine.dispose()
+
+
+@pytest.fixture
+def db(app):
+    return app.extensions["madoguchi.db"]
+
+
+@pytest.fixture
+def client(app):
+    test_client = app.test_client()
+    test_client.environ_base["wsgi.url_scheme"] = "https"  # production cookies are Secure
+    return test_client
+
+
+_numbers = itertools.count(1)
+
+
+@pytest.fixture
+def make_city(db):
+    """Factory: a municipality with all services enabled unless told otherwise."""
+    from portal.tenancy.services import add_municipality
+    from portal.plugins import discover
+
+    def create(code: str = "392049", name: str = "南国市", services=None, **fields):
+        with db.transaction() as s:
+            city = add_municipality(s, code, name, settings={
+                "services": list(discover()) if services is None else services}, **fields)
+        return city
+    return create
+
+
+@pytest.fixture
+def make_resident(db):
+    from portal.registry.models import Household, Resident, Sex
+
+    def create(city, family="高知", given="花子", birth=date(1990, 4, 1), sex=Sex.FEMALE,
+               household=None, **fields):
+        n = next(_numbers)
+        with db.transaction(city.id) as s:
+            if household is None:
+                home = Household(number=f"H{n:07d}", head_name=f"{family}\u3000{given}",
+                                 address=fields.get("address", f"{city.name}大そね{n}番地"))
+                s.add(home)
+                s.flush()
+                household = home.id
+            person = Resident(number=f"R{n:08d}", household_id=household, family_name=family,
+                              given_name=given, family_name_kana=fields.pop("family_kana", "コウチ"),
+                              given_name_kana=fields.pop("given_kana", "ハナコ"), birth_date=birth,
+                              sex=sex, address=fields.pop("address", f"{city.name}大そね{n}番地"),
+                              relationship_to_head=fields.pop("relationship", "世帯主"), **fields)
+            s.add(person)
+        return person
+    return create
+
+
+STAFF_PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def make_staff(db):
+    from portal.staff.services import create_staff
+
+    def create(city, roles=("administrator",), username=None, totp_secret=None):
+        username = username or f"staff{next(_numbers)}"
+        with db.transaction(city.id) as s:
+            account = create_staff(s, city.id, username, f"職員 {username}", STAFF_PASSWORD,
+                                   roles, totp_secret=totp_secret)
+        return account
+    return create
+
+
+@pytest.fixture
+def sign_in_as(client):
+    """Put a viewer in the test client's session (the card and staff sign-in flows have
+    their own tests; most tests only need someone signed in)."""
+    def sign_in(person, kind: str | None = None):
+        from portal.staff.models import StaffAccount
+        is_staff = isinstance(person, StaffAccount) if kind is None else kind == "staff"
+        with client.session_transaction() as sess:
+            sess.clear()
+            sess["viewer"] = {
+                "kind": "staff" if is_staff else "resident", "id": person.id,
+                "mid": person.municipality_id,
+                "name": person.display_name if is_staff else person.name,
+                "roles": sorted(r.value for r in person.roles) if is_staff else []}
+        return client
+    return sign_in

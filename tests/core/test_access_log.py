@@ -1,0 +1,101 @@
+"""Every read of a resident's record is logged, the resident sees it, nobody can alter it."""
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DatabaseError
+
+from portal.audit.models import AccessLogEntry
+from portal.audit.services import AccessLogImmutable
+from portal.db import scoped
+
+
+def entries(db, city, resident):
+    with db.transaction(city.id) as s:
+        return s.scalars(scoped(AccessLogEntry, AccessLogEntry.subject_resident_id == resident.id)
+                         .order_by(AccessLogEntry.id)).all()
+
+
+def test_staff_read_is_logged_and_shown_to_the_resident(db, client, sign_in_as, make_city,
+                                                          make_resident, make_staff):
+    city = make_city()
+    person = make_resident(city, family="土佐", given="一郎")
+    clerk = make_staff(city, roles=["registry_clerk"], username="clerk")
+    sign_in_as(clerk)
+    assert client.get(f"/registry/residents/{person.id}").status_code == 200
+    [entry] = entries(db, city, person)
+    assert (entry.actor_type, entry.actor_id, entry.action) == ("staff", clerk.id, "read")
+    assert entry.actor_role == "registry_clerk" and entry.purpose
+    sign_in_as(person)
+    page = client.get("/me/access-log/").get_data(as_text=True)
+    assert "職員 clerk" in page and "住民記録の確認" in page
+
+
+def test_household_read_logs_every_member(db, client, sign_in_as, make_city, make_resident,
+                                          make_staff):
+    city = make_city()
+    head = make_resident(city)
+    spouse = make_resident(city, given="次郎", household=head.household_id, relationship="夫")
+    sign_in_as(make_staff(city, roles=["registry_clerk"]))
+    assert client.get(f"/registry/households/{head.household_id}").status_code == 200
+    assert len(entries(db, city, head)) == 1 and len(entries(db, city, spouse)) == 1
+
+
+def test_residents_own_read_is_logged_too(db, client, sign_in_as, make_city, make_resident):
+    city = make_city()
+    person = make_resident(city)
+    sign_in_as(person)
+    client.get("/me/")
+    assert [e.actor_type for e in entries(db, city, person)] == ["resident"]
+
+
+def test_a_resident_sees_only_their_own_log(db, client, sign_in_as, make_city, make_resident,
+                                            make_staff):
+    city = make_city()
+    me, neighbour = make_resident(city, given="花子"), make_resident(city, given="秘密子")
+    sign_in_as(make_staff(city, roles=["registry_clerk"], username="clerk"))
+    client.get(f"/registry/residents/{neighbour.id}")
+    sign_in_as(me)
+    page = client.get("/me/access-log/").get_data(as_text=True)
+    assert "記録はまだありません" in page
+
+
+def test_application_cannot_update_or_delete(db, client, sign_in_as, make_city, make_resident):
+    city = make_city()
+    person = make_resident(city)
+    sign_in_as(person)
+    client.get("/me/")
+    with pytest.raises(AccessLogImmutable):
+        with db.transaction(city.id) as s:
+            s.scalar(scoped(AccessLogEntry)).purpose = "rewritten"
+    with pytest.raises(AccessLogImmutable):
+        with db.transaction(city.id) as s:
+            s.delete(s.scalar(scoped(AccessLogEntry)))
+    assert entries(db, city, person)[0].purpose != "rewritten"
+
+
+@pytest.mark.parametrize("statement", ["UPDATE access_log SET purpose = 'x'",
+                                       "DELETE FROM access_log"])
+def test_database_refuses_raw_changes(db, client, sign_in_as, make_city, make_resident, statement):
+    city = make_city()
+    person = make_resident(city)
+    sign_in_as(person)
+    client.get("/me/")
+    with pytest.raises(DatabaseError, match="append-only"):
+        with db.transaction(city.id) as s:
+            s.execute(text(statement))
+    assert len(entries(db, city, person)) == 1
+
+
+def test_read_fails_when_the_log_cannot_be_written(app, client, sign_in_as, make_city,
+                                                   make_resident, monkeypatch):
+    """No log entry, no record: the view must not show data it could not log."""
+    import portal.residents.views as views
+    city = make_city()
+    person = make_resident(city, address="見せない町1番地")
+    sign_in_as(person)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("log store down")
+    monkeypatch.setattr(views, "log_access", broken)
+    response = client.get("/me/")
+    assert response.status_code == 500
+    assert "見せない町" not in response.get_data(as_text=True)

@@ -1,0 +1,119 @@
+"""Staff sign in with a password and a TOTP code; repeated failures lock the account."""
+import re
+from datetime import datetime, timedelta, timezone
+
+import pyotp
+import pytest
+
+from portal.staff.models import StaffAccount
+from portal.staff.services import LockoutPolicy, SignInRefused, check_totp, hash_password
+from tests.conftest import STAFF_PASSWORD
+
+
+def csrf(client, path):
+    page = client.get(path).get_data(as_text=True)
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+
+
+def password_step(client, code, username, password):
+    return client.post("/staff/login", data={
+        "csrf_token": csrf(client, "/staff/login"), "municipality_code": code,
+        "username": username, "password": password})
+
+
+def totp_step(client, code):
+    return client.post("/staff/login/totp", data={
+        "csrf_token": csrf(client, "/staff/login/totp"), "code": code})
+
+
+def test_password_then_totp_signs_in(client, make_city, make_staff):
+    city = make_city()
+    account = make_staff(city, roles=["registry_clerk"], username="clerk")
+    assert password_step(client, city.code, "clerk", STAFF_PASSWORD).headers["Location"] == "/staff/login/totp"
+    response = totp_step(client, pyotp.TOTP(account.totp_secret).now())
+    assert response.status_code == 302
+    page = client.get("/staff/").get_data(as_text=True)
+    assert "住民記録担当" in page
+
+
+def test_password_alone_is_not_a_sign_in(client, make_city, make_staff):
+    city = make_city()
+    make_staff(city, username="clerk")
+    password_step(client, city.code, "clerk", STAFF_PASSWORD)
+    assert client.get("/staff/").status_code == 302
+
+
+def test_wrong_password_names_no_detail(client, make_city, make_staff):
+    city = make_city()
+    make_staff(city, username="clerk")
+    page = password_step(client, city.code, "clerk", "wrong password!!").get_data(as_text=True)
+    assert "利用者名またはパスワードが違います" in page
+    page = password_step(client, city.code, "nobody", "wrong password!!").get_data(as_text=True)
+    assert "利用者名またはパスワードが違います" in page
+
+
+def test_same_username_in_another_city_does_not_sign_in(client, make_city, make_staff):
+    nankoku, konan = make_city("392049", "南国市"), make_city("392111", "香南市")
+    make_staff(nankoku, username="clerk")
+    response = password_step(client, konan.code, "clerk", STAFF_PASSWORD)
+    assert response.status_code == 200  # form again, no TOTP step
+    assert "利用者名またはパスワードが違います" in response.get_data(as_text=True)
+
+
+def test_lockout_after_five_failures_even_with_the_right_password(client, db, make_city, make_staff):
+    city = make_city()
+    make_staff(city, username="clerk")
+    for _ in range(5):
+        password_step(client, city.code, "clerk", "wrong password!!")
+    page = password_step(client, city.code, "clerk", STAFF_PASSWORD).get_data(as_text=True)
+    assert "ロック" in page
+    with db.transaction(city.id) as s:
+        account = s.query(StaffAccount).filter_by(username="clerk").one()
+        assert account.locked_until > datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def test_lockout_ends_after_its_time(client, db, make_city, make_staff):
+    city = make_city()
+    make_staff(city, username="clerk")
+    with db.transaction(city.id) as s:
+        account = s.query(StaffAccount).filter_by(username="clerk").one()
+        account.locked_until = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(seconds=1)
+    response = password_step(client, city.code, "clerk", STAFF_PASSWORD)
+    assert response.headers["Location"] == "/staff/login/totp"
+
+
+def test_wrong_totp_codes_lock_too(client, make_city, make_staff):
+    city = make_city()
+    make_staff(city, username="clerk")
+    password_step(client, city.code, "clerk", STAFF_PASSWORD)
+    for _ in range(4):
+        assert "確認コードが違います" in totp_step(client, "000000").get_data(as_text=True)
+    page = totp_step(client, "000000").get_data(as_text=True)
+    assert "ロック" in page
+
+
+def test_totp_code_cannot_be_replayed():
+    account = StaffAccount(username="a", display_name="a", password_hash="x",
+                           totp_secret=pyotp.random_base32(), roles_text="", failed_logins=0)
+    now = datetime(2026, 11, 28, 10, 0, 0)
+    code = pyotp.TOTP(account.totp_secret).at(now.replace(tzinfo=timezone.utc))
+    check_totp(account, code, LockoutPolicy(), now=now)
+    with pytest.raises(SignInRefused):
+        check_totp(account, code, LockoutPolicy(), now=now + timedelta(seconds=5))
+
+
+def test_totp_allows_one_step_of_clock_drift():
+    account = StaffAccount(username="a", display_name="a", password_hash="x",
+                           totp_secret=pyotp.random_base32(), roles_text="", failed_logins=0)
+    now = datetime(2026, 11, 28, 10, 0, 0)
+    earlier = pyotp.TOTP(account.totp_secret).at(now.replace(tzinfo=timezone.utc) - timedelta(seconds=30))
+    check_totp(account, earlier, LockoutPolicy(), now=now)
+    far = pyotp.TOTP(account.totp_secret).at(now.replace(tzinfo=timezone.utc) - timedelta(seconds=120))
+    with pytest.raises(SignInRefused):
+        check_totp(account, far, LockoutPolicy(), now=now)
+
+
+def test_passwords_are_argon2id_and_long():
+    assert hash_password("a long enough passphrase").startswith("$argon2id$")
+    with pytest.raises(ValueError):
+        hash_password("short")

@@ -1,0 +1,102 @@
+"""Headers, CSRF, languages and error pages: what every page promises."""
+import re
+
+import pytest
+from sqlalchemy.exc import OperationalError
+
+
+def test_security_headers_on_every_page(client):
+    response = client.get("/")
+    csp = response.headers["Content-Security-Policy"]
+    assert "unsafe-inline" not in csp and "script-src 'self'" in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_personal_pages_are_not_cached(client, sign_in_as, make_city, make_resident):
+    sign_in_as(make_resident(make_city()))
+    for path in ("/me/", "/me/access-log/"):
+        assert client.get(path).headers["Cache-Control"] == "no-store"
+
+
+def test_no_inline_script_or_style_in_pages(client, sign_in_as, make_city, make_resident):
+    sign_in_as(make_resident(make_city()))
+    for path in ("/", "/me/", "/me/access-log/", "/staff/login"):
+        html = client.get(path).get_data(as_text=True)
+        assert not re.search(r"<script(?![^>]*\bsrc=)", html), path
+        assert "<style" not in html and " style=" not in html, path
+
+
+def test_assets_are_served_locally(client):
+    html = client.get("/").get_data(as_text=True)
+    assert not re.search(r'(src|href)="(https?:)?//', html)
+    assert client.get("/static/css/portal.css").status_code == 200
+
+
+def test_post_without_csrf_token_is_refused_in_japanese(client):
+    response = client.post("/staff/login", data={"municipality_code": "392049",
+                                                 "username": "a", "password": "b"})
+    assert response.status_code == 400
+    assert "有効期限" in response.get_data(as_text=True)
+
+
+def test_session_cookie_is_secure_httponly_strict(client, sign_in_as, make_city, make_resident):
+    sign_in_as(make_resident(make_city()))
+    cookie = client.get("/me/").headers.get("Set-Cookie", "")
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+
+
+def test_not_found_is_a_japanese_page(client):
+    response = client.get("/no/such/page")
+    assert response.status_code == 404
+    assert "ページが見つかりません" in response.get_data(as_text=True)
+
+
+def test_english_is_available(client):
+    response = client.get("/lang/en?next=/")
+    assert response.status_code == 302
+    html = client.get("/").get_data(as_text=True)
+    assert 'lang="en"' in html and "Welcome" in html
+
+
+def test_language_switch_never_redirects_off_site(client):
+    assert client.get("/lang/en?next=//evil.example/").headers["Location"] == "/"
+
+
+def test_unexpected_error_shows_no_traceback(app, client, sign_in_as, make_city, make_resident,
+                                             monkeypatch):
+    import portal.residents.views as views
+    sign_in_as(make_resident(make_city()))
+    monkeypatch.setattr(views, "scoped", lambda *a, **k: 1 / 0)
+    response = client.get("/me/")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "システムエラー" in body and "Traceback" not in body and "ZeroDivision" not in body
+
+
+def test_database_gone_is_a_plain_503(app, client, sign_in_as, make_city, make_resident,
+                                      monkeypatch):
+    import portal.residents.views as views
+    sign_in_as(make_resident(make_city()))
+
+    def gone(*args, **kwargs):
+        raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))
+    monkeypatch.setattr(views, "scoped", gone)
+    response = client.get("/me/")
+    assert response.status_code == 503
+    assert "ただいまサービスを利用できません" in response.get_data(as_text=True)
+
+
+def test_json_clients_get_json_errors(client):
+    response = client.get("/no/such", headers={"Accept": "application/json"})
+    assert response.status_code == 404 and "error" in response.get_json()
+
+
+def test_health_check(client):
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+
+
+def test_development_sign_in_does_not_exist_in_production(client):
+    assert client.get("/dev/sign-in").status_code == 404
