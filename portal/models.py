@@ -5,3 +5,4 @@ from portal.registry.models import (GuardianLink, Household, Resident,  # noqa: 
                                     SealRegistration, TaxRecord)
 from portal.staff.models import StaffAccount  # noqa: F401
 from portal.tenancy.models import Municipality  # noqa: F401
+from portal.metering.models import UsageEvent  # noqa: F401

@@ -1,0 +1,22 @@
+"""The portal's public API for service plugins. Services import from here, never from the
+portal's internals, so the core can change behind it."""
+from portal.audit.services import log_access
+from portal.auth import (Viewer, current_viewer, resident_required, signed_in_required,
+                         staff_required)
+from portal.db import Base, TenantScoped, across_municipalities, scoped
+from portal.extensions import database, get_db
+from portal.metering.services import record_usage
+from portal.plugins import MenuItem, ServicePlugin
+from portal.registry.models import (GuardianLink, Household, Resident, ResidentStatus,
+                                    SealRegistration, Sex, TaxRecord)
+from portal.registry.access import children_of, is_guardian_of, viewable_resident_ids
+from portal.staff.models import Role
+from portal.tenancy.models import Municipality
+
+__all__ = [
+    "Base", "GuardianLink", "Household", "MenuItem", "Municipality", "Resident",
+    "ResidentStatus", "Role", "SealRegistration", "ServicePlugin", "Sex", "TaxRecord",
+    "TenantScoped", "Viewer", "across_municipalities", "children_of", "current_viewer",
+    "database", "get_db", "is_guardian_of", "log_access", "record_usage", "resident_required",
+    "scoped", "signed_in_required", "staff_required", "viewable_resident_ids",
+]

@@ -1,0 +1,1 @@
+"""Usage metering for the joint cloud: counts per city × service × metric, no persons."""

@@ -1,0 +1,29 @@
+"""Whose records a resident may see: their own and their children's (as guardian)."""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal.db import scoped
+from portal.registry.models import GuardianLink, Resident
+
+
+def children_of(db: Session, guardian_id: int) -> list[Resident]:
+    return list(db.scalars(scoped(Resident).join(GuardianLink, GuardianLink.child_id == Resident.id)
+                           .where(GuardianLink.guardian_id == guardian_id)
+                           .order_by(Resident.birth_date)))
+
+
+def is_guardian_of(db: Session, guardian_id: int, child_id: int) -> bool:
+    return db.scalar(scoped(GuardianLink.id).where(GuardianLink.guardian_id == guardian_id,
+                                                   GuardianLink.child_id == child_id)
+                     ) is not None
+
+
+def viewable_resident_ids(db: Session, viewer) -> set[int]:
+    """Residents whose records a signed-in resident may open: self and their children."""
+    if viewer is None or not viewer.is_resident:
+        return set()
+    children = db.scalars(scoped(GuardianLink.child_id)
+                          .where(GuardianLink.guardian_id == viewer.id))
+    return {viewer.id, *children}
