@@ -85,7 +85,7 @@ bad = 0
 for locale in locales:
     path = f"{directory}/{locale}/LC_MESSAGES/messages.po"
     with open(path, "rb") as f:
-        catalog = read_po(f)
+        catalog = read_po(f, abort_invalid=True)
     for m in catalog:
         if not m.id:
             continue
@@ -98,7 +98,7 @@ PY
 }
 
 compile() {
-    local locale po mo
+    local locale po mo tmp
     for locale in "${LOCALES[@]}"; do
         po=$TRANSLATIONS/$locale/LC_MESSAGES/messages.po
         [ -f "$po" ] || die "$po missing: run scripts/i18n.sh extract"
@@ -107,13 +107,14 @@ compile() {
     for locale in "${LOCALES[@]}"; do
         po=$TRANSLATIONS/$locale/LC_MESSAGES/messages.po
         mo=$TRANSLATIONS/$locale/LC_MESSAGES/messages.mo
-        rm -f "$mo.tmp"
+        tmp=${mo%.mo}.tmp.mo  # still matched by .gitignore's *.mo
+        rm -f "$tmp"
         # --statistics makes the counts visible in build logs.
-        "$PYBABEL" compile -i "$po" -o "$mo.tmp" -l "$locale" --statistics \
-            || die "compiling $po failed"
+        "$PYBABEL" compile -i "$po" -o "$tmp" -l "$locale" --statistics \
+            || { rm -f "$tmp"; die "compiling $po failed"; }
         # pybabel skips a catalog whose header is fuzzy and still exits 0.
-        [ -s "$mo.tmp" ] || die "$mo was not written (is the catalog header marked fuzzy?)"
-        mv -f "$mo.tmp" "$mo"  # a running server never sees a half-written file
+        [ -s "$tmp" ] || die "$mo was not written (is the catalog header marked fuzzy?)"
+        mv -f "$tmp" "$mo"  # a running server never sees a half-written file
     done
 }
 
