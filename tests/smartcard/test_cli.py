@@ -1,0 +1,80 @@
+"""Support-desk commands: pki init/issue/revoke/crl/big-crl and card serve."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from cryptography import x509
+
+from smartcard.cli import card, pki
+from smartcard.jpki import JPKICard
+from smartcard.profile import CardProfile
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def pki_dir(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("cli-pki")
+    result = CliRunner().invoke(pki, ["init", str(directory)])
+    assert result.exit_code == 0, result.output
+    assert "作成しました" in result.output
+    return directory
+
+
+def issue(pki_dir, *extra):
+    result = CliRunner().invoke(pki, ["issue", str(pki_dir), "--name", "鈴木　一郎", "--birth-date", "1970-01-02",
+                                      "--address", "北海道札幌市中央区北１条西２丁目", *extra])
+    assert result.exit_code == 0, result.output
+    lines = dict(line.split(": ", 1) for line in result.output.splitlines())
+    return Path(lines["発行しました / issued"]), lines["利用者証明用 / auth serial"]
+
+
+def test_init_twice_is_refused(pki_dir):
+    result = CliRunner().invoke(pki, ["init", str(pki_dir)])
+    assert result.exit_code != 0 and "既に" in result.output
+
+
+def test_issue_revoke_and_publish(pki_dir):
+    profile_path, serial = issue(pki_dir, "--prefecture", "Hokkaido", "--city", "Sapporo-shi")
+    assert CardProfile.load(profile_path).card_info.name == "鈴木　一郎"
+    result = CliRunner().invoke(pki, ["revoke", str(pki_dir), serial])
+    assert result.exit_code == 0 and "失効しました" in result.output
+    result = CliRunner().invoke(pki, ["crl", str(pki_dir)])
+    assert result.exit_code == 0, result.output
+    crl_path = next(p for p in result.output.split() if "auth-g2-Hokkaido" in p)
+    crl = x509.load_der_x509_crl(Path(crl_path).read_bytes())
+    assert crl.get_revoked_certificate_by_serial_number(int(serial, 16)) is not None
+
+
+def test_bad_pin_and_unknown_serial_are_refused_in_japanese(pki_dir):
+    result = CliRunner().invoke(pki, ["issue", str(pki_dir), "--name", "x", "--birth-date", "1970-01-02",
+                                      "--address", "y", "--pin", "12"])
+    assert result.exit_code != 0 and "数字4桁" in result.output
+    result = CliRunner().invoke(pki, ["revoke", str(pki_dir), "abcdef"])
+    assert result.exit_code != 0 and "見つかりません" in result.output
+
+
+def test_big_crl(pki_dir, tmp_path):
+    result = CliRunner().invoke(pki, ["big-crl", str(pki_dir), "--entries", "5000", "--out", str(tmp_path / "b.crl")])
+    assert result.exit_code == 0, result.output
+    assert len(x509.load_der_x509_crl((tmp_path / "b.crl").read_bytes())) >= 5000
+
+
+@pytest.mark.card
+def test_card_serve_puts_a_card_in_a_reader(pki_dir, pcsc_stack):
+    profile_path, _ = issue(pki_dir)
+    process = subprocess.Popen([sys.executable, "-m", "smartcard.cli", "card", "serve", str(profile_path),
+                                "--port", "35964", "--latency-ms", "1"], cwd=REPO,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        reader = pcsc_stack.wait_for_card("Virtual PCD 00 01", timeout_s=15)
+        with pcsc_stack.PcscTransport(reader) as transport:
+            assert JPKICard(transport).read_auth_certificate() == CardProfile.load(profile_path).auth.certificate
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    pcsc_stack.wait_for_removal("Virtual PCD 00 01", timeout_s=10)
+    assert "挿入しました" in process.stdout.read()
