@@ -2,6 +2,7 @@
 synthetic residents for a demo."""
 from __future__ import annotations
 
+import sys
 from contextlib import ExitStack
 from datetime import date
 from pathlib import Path
@@ -31,7 +32,7 @@ class _Bars:
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         if stage not in self.bars:
-            bar = click.progressbar(length=max(total, 1), label=f"{stage}中", file=click.get_text_stream("stderr"))
+            bar = click.progressbar(length=max(total, 1), label=f"{stage}中", file=sys.stderr)
             self.bars[stage] = self.stack.enter_context(bar)
             self.done[stage] = 0
         bar = self.bars[stage]

@@ -278,11 +278,19 @@ def _read_source(source: bytes | str | os.PathLike) -> bytes:
 
 # --- validation --------------------------------------------------------------------------
 
+# The resident columns a validated row carries, in the order of `_Record.values`.
+RESIDENT_FIELDS = ("number", "household_number", "family_name", "given_name",
+                   "family_name_kana", "given_name_kana", "birth_date", "sex",
+                   "relationship_to_head", "address", "status", "move_out_filed",
+                   "support_block", "honseki", "hittosha")
+
+
 @dataclass(slots=True)
 class _Record:
-    """One validated row, in the shape the inserts need."""
+    """One validated row, in the shape the inserts need. Values are a tuple, not a dict:
+    100,000 held records cost a third of the memory that way."""
     row: int
-    values: dict
+    values: tuple
     guardians: tuple[str, ...]
     seal: tuple[str, date] | None
     taxes: tuple[tuple[int, int, int, int, int], ...]
@@ -295,6 +303,8 @@ class _HouseholdDraft:
     address: str = ""
     head_rows: list[int] = field(default_factory=list)
     head_from_member: str = ""
+    has_bad_rows: bool = False
+    member_address: str = ""
 
 
 class _Validator:
@@ -354,6 +364,8 @@ class _Validator:
     def check(self, row: int, cells: list[str]) -> None:
         if len(cells) > self.width:
             self.error(row, None, f"列の数（{len(cells)}）が見出し行（{self.width}）より多くなっています")
+            # Still known by number, so its children do not also report an unknown guardian.
+            self.first_row_of.setdefault(cells[self.positions["resident_number"]].strip(), row)
             return
         raw = {key: (cells[i].strip() if i < len(cells) else "") for key, i in self.positions.items()}
         before = len(self.errors)
@@ -363,7 +375,11 @@ class _Validator:
         taxes = self._taxes(row, raw)
         if len(self.errors) == before:
             self._note_household(row, raw, values)
-            self.records.append(_Record(row, values, guardians, seal, taxes))
+            self.records.append(_Record(row, tuple(values[k] for k in RESIDENT_FIELDS),
+                                        guardians, seal, taxes))
+        elif values["household_number"]:
+            # A head row with a bad cell would otherwise also make its household "headless".
+            self._draft(values["household_number"], row).has_bad_rows = True
 
     def _cell(self, row: int, raw: dict[str, str], key: str, parse=None, required=False):
         text = raw.get(key, "")
@@ -472,9 +488,7 @@ class _Validator:
 
     def _note_household(self, row: int, raw: dict[str, str], values: dict) -> None:
         number = values["household_number"]
-        draft = self.households.get(number)
-        if draft is None:
-            draft = self.households[number] = _HouseholdDraft(first_row=row)
+        draft = self._draft(number, row)
         for key, attr in (("household_head_name", "head_name"), ("household_address", "address")):
             text = raw.get(key, "")
             if text and getattr(draft, attr) and getattr(draft, attr) != text:
@@ -482,9 +496,16 @@ class _Validator:
                                                  f"{draft.first_row}行目以降の行と異なります")
             elif text:
                 setattr(draft, attr, text)
+        draft.member_address = draft.member_address or values["address"]
         if values["relationship_to_head"] == HEAD and values["status"] == ResidentStatus.ACTIVE:
             draft.head_rows.append(row)
             draft.head_from_member = f"{values['family_name']}\u3000{values['given_name']}"
+
+    def _draft(self, number: str, row: int) -> _HouseholdDraft:
+        draft = self.households.get(number)
+        if draft is None:
+            draft = self.households[number] = _HouseholdDraft(first_row=row)
+        return draft
 
     # whole-file checks, after every row has been read
 
@@ -506,7 +527,8 @@ class _Validator:
         if number in self.existing_households:
             return  # reused as it is: the import adds members, it does not edit households
         draft.head_name = draft.head_name or draft.head_from_member
-        if not draft.head_name:
+        draft.address = draft.address or draft.member_address
+        if not draft.head_name and not draft.has_bad_rows:
             self.error(draft.first_row, self.names["household_head_name"],
                        f"世帯番号 {number} は新しい世帯ですが、世帯主氏名も続柄「世帯主」の行もありません")
 
@@ -562,14 +584,14 @@ class _Writer:
         return _ids_by_number(self.session, Resident)
 
     def _resident_row(self, record: _Record, households: dict[str, int]) -> dict:
-        row = dict(record.values, municipality_id=self.mid)
+        row = dict(zip(RESIDENT_FIELDS, record.values), municipality_id=self.mid)
         row["household_id"] = households[row.pop("household_number")]
         return row
 
     def extras(self, records: list[_Record], ids: dict[str, int], result: ImportResult) -> None:
         links, seals, taxes = [], [], []
         for record in records:
-            child = ids[record.values["number"]]
+            child = ids[record.values[0]]
             links += [{"municipality_id": self.mid, "guardian_id": ids[g], "child_id": child}
                       for g in record.guardians]
             if record.seal:
@@ -597,13 +619,20 @@ def import_registry_csv(db: Database, municipality_id: int,
     are validated ("検証") and written ("登録"). All-or-nothing: raises `ImportFailed` with
     every error found (up to `max_errors`) and writes nothing; otherwise everything is
     committed in one transaction."""
-    text, used = decode(_read_source(source), encoding)
-    rows = csv.reader(io.StringIO(text, newline=""))
-    data_rows = text.count("\n") + (not text.endswith("\n")) - 1  # for the progress bar only
-    result = import_rows(db, municipality_id, rows, progress=progress, max_errors=max_errors,
-                         total=max(data_rows, 0))
+    buffer, used, data_rows = _open_text(source, encoding)
+    result = import_rows(db, municipality_id, csv.reader(buffer), progress=progress,
+                         max_errors=max_errors, total=data_rows)
     result.encoding = used
     return result
+
+
+def _open_text(source, encoding: str) -> tuple[io.StringIO, str, int]:
+    """The decoded file as a stream, its encoding and a row estimate for the progress bar.
+    Neither the bytes nor the decoded str outlive this function: only the stream's copy
+    is kept while the rows are read."""
+    text, used = decode(_read_source(source), encoding)
+    data_rows = text.count("\n") + (not text.endswith("\n")) - 1
+    return io.StringIO(text, newline=""), used, max(data_rows, 0)
 
 
 def import_rows(db: Database, municipality_id: int, rows: Iterable[list[str]], *,

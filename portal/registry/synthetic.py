@@ -127,7 +127,8 @@ class _Generator:
     def _couple(self, head_age: int) -> list[_Person]:
         head_male = self.rng.random() < 0.85
         head = _Person("世帯主", head_age, head_male)
-        spouse_age = max(18, head_age + (self.rng.randint(-6, 2) if head_male else self.rng.randint(-2, 6)))
+        gap = self.rng.randint(-6, 2) if head_male else self.rng.randint(-2, 6)
+        spouse_age = min(100, max(18, head_age + gap))
         return [head, _Person("妻" if head_male else "夫", spouse_age, not head_male)]
 
     def _children(self, parents: list[_Person], relationship: str, count: int) -> list[_Person]:
