@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import functools
+from datetime import timedelta
 from dataclasses import dataclass, field
 
 from flask import abort, current_app, g, redirect, request, session, url_for
 
+from portal.sessions.services import end_session, find_live_session, open_session
 from portal.staff.models import PERSONAL_DATA_ROLES, Role
 
 
@@ -39,25 +41,53 @@ class Viewer:
         return ",".join(sorted(r.value for r in self.roles))
 
 
-def sign_in(viewer: Viewer) -> None:
-    """Start a fresh session for the viewer (a new session, so nothing carries over)."""
+def sign_in(viewer: Viewer, kiosk: bool = False) -> None:
+    """Start a new session for the viewer: a new server-side id, nothing carried over."""
+    from portal.extensions import database
+    with database().transaction() as db:
+        token = open_session(db, viewer.kind, viewer.id, viewer.municipality_id, kiosk)
     session.clear()
+    session["sid"] = token
+    session["kiosk"] = kiosk
     session["viewer"] = {"kind": viewer.kind, "id": viewer.id,
                          "mid": viewer.municipality_id, "name": viewer.name,
                          "roles": sorted(r.value for r in viewer.roles)}
     session.permanent = True
+    g.viewer = viewer
 
 
-def sign_out() -> None:
+def sign_out(reason: str = "logout") -> None:
+    token = session.get("sid")
+    if token:
+        from portal.extensions import database
+        with database().transaction() as db:
+            end_session(db, token, reason)
     session.clear()
+    g.viewer = None
 
 
 def load_viewer() -> None:
-    data = session.get("viewer")
+    """Before each request: the viewer of a live server-side session, or nobody."""
     g.viewer = None
-    if data:
-        g.viewer = Viewer(kind=data["kind"], id=data["id"], municipality_id=data["mid"],
-                          name=data["name"], roles=frozenset(Role(r) for r in data["roles"]))
+    data, token = session.get("viewer"), session.get("sid")
+    if not data:
+        return
+    if not token or not _session_alive(token):
+        session.clear()
+        g.session_expired = True
+        return
+    g.viewer = Viewer(kind=data["kind"], id=data["id"], municipality_id=data["mid"],
+                      name=data["name"], roles=frozenset(Role(r) for r in data["roles"]))
+
+
+def _session_alive(token: str) -> bool:
+    from portal.extensions import database
+    config = current_app.config
+    with database().transaction() as db:
+        return find_live_session(
+            db, token, idle=timedelta(minutes=config["SESSION_IDLE_MINUTES"]),
+            kiosk_idle=timedelta(seconds=config["KIOSK_IDLE_SECONDS"]),
+            absolute=timedelta(hours=config["SESSION_ABSOLUTE_HOURS"])) is not None
 
 
 def current_viewer() -> Viewer | None:

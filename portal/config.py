@@ -19,6 +19,20 @@ DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": None,
     # PEM files of the JPKI user-authentication CA certificates the portal trusts.
     "CARD_TRUST_ANCHORS": [],
+    # JPKI signing CA certificates: enables first-use enrollment by the signing certificate.
+    "CARD_SIGNING_TRUST_ANCHORS": [],
+    # CRL files or URLs (partitioned CRLs welcome); refreshed when nextUpdate passes.
+    "CARD_CRLS": [],
+    # Missing or stale revocation data refuses sign-in unless an operator says otherwise.
+    "CARD_CRL_SOFT_FAIL": False,
+    "CARD_BRIDGE_URL": "http://127.0.0.1:35980",
+    # The origin residents see (https://host[:port]); behind a proxy it must be configured.
+    "PUBLIC_ORIGIN": None,
+    "AUTH_RATE_LIMIT": "30/minute",
+    "AUTH_CERT_RATE_LIMIT": "10/minute",
+    "RATE_LIMIT_STORAGE": "memory://",
+    # Kiosks: {"kiosk-id": {"municipality": "392049", "name": "…公民館"}}.
+    "KIOSKS": {},
     # Service plugins this deployment loads (None = every installed plugin).
     "SERVICES": None,
     "DEFAULT_LOCALE": "ja",
@@ -27,6 +41,7 @@ DEFAULTS: dict[str, Any] = {
     "STAFF_LOCKOUT_MINUTES": 15,
     "SESSION_IDLE_MINUTES": 30,
     "KIOSK_IDLE_SECONDS": 120,
+    "SESSION_ABSOLUTE_HOURS": 8,
     "HSTS_SECONDS": 63072000,
     # Shown on the resident's own access log; why the portal read a record.
     "ACCESS_LOG_PAGE_SIZE": 50,
@@ -35,7 +50,8 @@ DEFAULTS: dict[str, Any] = {
 REQUIRED = ("SECRET_KEY", "DATABASE_URL", "CARD_TRUST_ANCHORS")
 
 # Keys whose environment value is a list (comma or os.pathsep separated) or a number.
-_LIST_KEYS = {"CARD_TRUST_ANCHORS", "SERVICES", "LOCALES"}
+_LIST_KEYS = {"CARD_TRUST_ANCHORS", "CARD_SIGNING_TRUST_ANCHORS", "CARD_CRLS", "SERVICES",
+              "LOCALES"}
 _INT_KEYS = {k for k, v in DEFAULTS.items() if isinstance(v, int) and not isinstance(v, bool)}
 
 

@@ -6,3 +6,5 @@ from portal.registry.models import (GuardianLink, Household, Resident,  # noqa: 
 from portal.staff.models import StaffAccount  # noqa: F401
 from portal.tenancy.models import Municipality  # noqa: F401
 from portal.metering.models import UsageEvent  # noqa: F401
+from portal.cards.models import LoginChallenge  # noqa: F401
+from portal.sessions.models import UserSession  # noqa: F401

@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from portal import create_app
@@ -40,17 +41,31 @@ def migrated_url(database_url) -> str:
 
 
 @pytest.fixture(scope="session")
-def trust_anchor(tmp_path_factory) -> Path:
-    """Any readable PEM satisfies the start-up check; card login tests bring real ones."""
-    path = tmp_path_factory.mktemp("pki") / "auth-ca.pem"
-    path.write_text("-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n")
-    return path
+def card_pki(tmp_path_factory):
+    """One JPKI-shaped test PKI per run (RSA key generation is the slow part)."""
+    from smartcard.testpki import TestPKI
+    pki = TestPKI.create(tmp_path_factory.mktemp("pki"))
+    pki.write_crls()
+    return pki
+
+
+@pytest.fixture(scope="session")
+def trust_anchor(card_pki) -> Path:
+    return card_pki.directory / "auth-ca-g2.pem"
+
+
+def card_settings(pki) -> dict:
+    """Configuration that makes the portal trust the test PKI and read its CRLs."""
+    crls = sorted(str(p) for p in (pki.directory / "crl").glob("*.crl"))
+    return {"CARD_TRUST_ANCHORS": [str(pki.directory / f"auth-ca-g{g}.pem") for g in (1, 2)],
+            "CARD_SIGNING_TRUST_ANCHORS": [str(pki.directory / f"signing-ca-g{g}.pem") for g in (1, 2)],
+            "CARD_CRLS": crls}
 
 
 @pytest.fixture
-def app_config(migrated_url, trust_anchor) -> dict:
+def app_config(migrated_url, card_pki) -> dict:
     return {"ENV": "production", "SECRET_KEY": TEST_SECRET, "DATABASE_URL": migrated_url,
-            "CARD_TRUST_ANCHORS": [str(trust_anchor)], "TESTING": True}
+            "TESTING": True, **card_settings(card_pki)}
 
 
 @pytest.fixture
@@ -74,9 +89,25 @@ def db(app):
 
 @pytest.fixture
 def client(app):
-    test_client = app.test_client()
-    test_client.environ_base["wsgi.url_scheme"] = "https"  # production cookies are Secure
-    return test_client
+    return https_client(app)
+
+
+class HttpsClient(FlaskClient):
+    """Requests as https://localhost: production cookies are Secure, the card signs the origin."""
+
+    def open(self, *args, **kwargs):
+        if args and isinstance(args[0], str):
+            kwargs.setdefault("base_url", "https://localhost")
+            # Flask-WTF checks the Referer of HTTPS posts, as browsers send it same-origin.
+            headers = dict(kwargs.pop("headers", None) or {})
+            headers.setdefault("Referer", "https://localhost/")
+            kwargs["headers"] = headers
+        return super().open(*args, **kwargs)
+
+
+def https_client(app) -> HttpsClient:
+    app.test_client_class = HttpsClient
+    return app.test_client()
 
 
 _numbers = itertools.count(1)
@@ -140,11 +171,16 @@ def make_staff(db):
 def sign_in_as(client):
     """Put a viewer in the test client's session (the card and staff sign-in flows have
     their own tests; most tests only need someone signed in)."""
-    def sign_in(person, kind: str | None = None):
+    def sign_in(person, kind: str | None = None, kiosk: bool = False):
+        from portal.sessions.services import open_session
         from portal.staff.models import StaffAccount
         is_staff = isinstance(person, StaffAccount) if kind is None else kind == "staff"
+        with client.application.extensions["madoguchi.db"].transaction() as db:
+            token = open_session(db, "staff" if is_staff else "resident", person.id,
+                                 person.municipality_id, kiosk)
         with client.session_transaction() as sess:
             sess.clear()
+            sess["sid"], sess["kiosk"] = token, kiosk
             sess["viewer"] = {
                 "kind": "staff" if is_staff else "resident", "id": person.id,
                 "mid": person.municipality_id,

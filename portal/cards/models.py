@@ -24,3 +24,18 @@ class CardBinding(TenantScoped, Base):
     not_after: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     revoked_at: Mapped[datetime | None]
+
+
+class LoginChallenge(Base):
+    """A nonce the card signs (with the origin). Single use, five minutes, bound to the
+    browser session that asked for it; stored in the database so any worker can consume it."""
+
+    __tablename__ = "login_challenge"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(64), unique=True)
+    session_binding: Mapped[str] = mapped_column(String(64), index=True)
+    purpose: Mapped[str] = mapped_column(String(16))  # login, enroll, bind_staff
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    consumed_at: Mapped[datetime | None]

@@ -1,22 +1,29 @@
 """Headers every response carries. Personal data must not linger in caches or frames."""
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Flask, request
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+       "font-src 'self'; connect-src 'self' {bridge}; object-src 'none'; base-uri 'none'; "
        "frame-ancestors 'none'; form-action 'self'")
 
 
 def init_app(app: Flask) -> None:
     hsts = f"max-age={app.config['HSTS_SECONDS']}; includeSubDomains"
+    # The kiosk page listens to the local card bridge for card removal.
+    parts = urlsplit(app.config["CARD_BRIDGE_URL"])
+    csp = CSP.format(bridge=f"{parts.scheme}://{parts.netloc}")
 
     @app.after_request
     def _headers(response):
-        response.headers["Content-Security-Policy"] = CSP
+        response.headers["Content-Security-Policy"] = csp
         response.headers["Strict-Transport-Security"] = hsts
         response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
+        # same-origin: nothing leaks to other sites, and CSRF checks of HTTPS posts can
+        # compare the Referer with this host.
+        response.headers["Referrer-Policy"] = "same-origin"
         response.headers["X-Frame-Options"] = "DENY"
         response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
         if not request.path.startswith("/static/"):

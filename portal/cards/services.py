@@ -1,0 +1,151 @@
+"""Card login on the server: challenges, validators from configuration, bindings, enrollment."""
+from __future__ import annotations
+
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from cryptography import x509
+from flask import Flask, current_app
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from portal.cards.errors import CardTokenError, NonceInvalid
+from portal.cards.models import CardBinding, LoginChallenge
+from portal.cards.revocation import CrlStore
+from portal.cards.validation import (AUTH_POLICY_OID, SIGNING_POLICY_OID, TokenValidator,
+                                     ValidatedCertificate)
+from portal.db import across_municipalities
+from portal.registry.models import Resident, ResidentStatus
+
+NONCE_LIFETIME = timedelta(minutes=5)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+# -- challenges --------------------------------------------------------------------------
+
+def issue_challenge(db: Session, binding: str, purpose: str) -> LoginChallenge:
+    now = utcnow()
+    challenge = LoginChallenge(nonce=secrets.token_urlsafe(32), session_binding=binding,
+                               purpose=purpose, created_at=now, expires_at=now + NONCE_LIFETIME)
+    db.add(challenge)
+    db.flush()
+    return challenge
+
+
+def consume_challenge(db: Session, nonce: str | None, binding: str | None, purpose: str) -> None:
+    """Take the nonce exactly once: one UPDATE guarded on 'unused, unexpired, this session',
+    so of any number of concurrent posts only one sees a row change."""
+    if not nonce or not binding:
+        raise NonceInvalid("no challenge in this session")
+    now = utcnow()
+    result = db.execute(update(LoginChallenge).where(
+        LoginChallenge.nonce == nonce, LoginChallenge.session_binding == binding,
+        LoginChallenge.purpose == purpose, LoginChallenge.consumed_at.is_(None),
+        LoginChallenge.expires_at > now).values(consumed_at=now))
+    if result.rowcount != 1:
+        raise NonceInvalid(f"nonce {nonce[:8]}… unknown, used, expired or of another session")
+
+
+# -- validators ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Validators:
+    auth: TokenValidator
+    signing: TokenValidator | None
+
+
+def load_certificates(paths) -> tuple[x509.Certificate, ...]:
+    certs = []
+    for path in paths:
+        data = Path(path).read_bytes()
+        certs.extend(x509.load_pem_x509_certificates(data) if b"-----BEGIN" in data
+                     else [x509.load_der_x509_certificate(data)])
+    return tuple(certs)
+
+
+def validators(app: Flask | None = None) -> Validators:
+    """Built once per app from configuration, then immutable."""
+    app = app or current_app
+    cached = app.extensions.get("madoguchi.card_validators")
+    if cached is None:
+        cached = _build_validators(app.config)
+        app.extensions["madoguchi.card_validators"] = cached
+    return cached
+
+
+def _build_validators(config) -> Validators:
+    auth_cas = load_certificates(config["CARD_TRUST_ANCHORS"])
+    signing_cas = load_certificates(config.get("CARD_SIGNING_TRUST_ANCHORS") or [])
+    crls = CrlStore(list(config.get("CARD_CRLS") or []), list(auth_cas + signing_cas),
+                    soft_fail=bool(config.get("CARD_CRL_SOFT_FAIL")))
+    crls.load_all()
+    auth = TokenValidator(auth_cas, crls, frozenset(config.get("CARD_AUTH_POLICIES") or [AUTH_POLICY_OID]))
+    signing = None
+    if signing_cas:
+        signing = TokenValidator(signing_cas, crls, frozenset({SIGNING_POLICY_OID}),
+                                 key_usages=frozenset({"digital_signature", "content_commitment"}))
+    return Validators(auth, signing)
+
+
+# -- bindings and enrollment ----------------------------------------------------------------
+
+def find_binding(db: Session, cert: ValidatedCertificate) -> CardBinding | None:
+    """Bindings are looked up before the city is known: by exact issuer, serial and print."""
+    return db.scalar(across_municipalities(select(CardBinding).where(
+        CardBinding.issuer == cert.issuer_name, CardBinding.serial == cert.serial_hex,
+        CardBinding.fingerprint_sha256 == cert.fingerprint, CardBinding.revoked_at.is_(None))))
+
+
+class EnrollmentRefused(CardTokenError):
+    status = 409
+
+    def __init__(self, message: str, detail: str) -> None:
+        super().__init__(detail)
+        self.message = message
+
+
+def normalise(text: str) -> str:
+    """Width and spaces do not distinguish people: NFKC, then drop every kind of space."""
+    return "".join(unicodedata.normalize("NFKC", text or "").split())
+
+
+def match_resident(db: Session, name: str, birth_date, address: str) -> Resident:
+    """Exactly one active resident with this name and birth date, at this address."""
+    if birth_date is None:
+        raise EnrollmentRefused("生年月日を確認できませんでした。窓口でご相談ください。",
+                                "signing certificate without a birth date")
+    same_birth = db.scalars(across_municipalities(
+        select(Resident).where(Resident.birth_date == birth_date))).all()
+    people = [r for r in same_birth
+              if normalise(r.family_name + r.given_name) == normalise(name)]
+    at_address = [r for r in people if normalise(r.address) == normalise(address)]
+    active = [r for r in at_address if r.status == ResidentStatus.ACTIVE]
+    if len(active) == 1:
+        return active[0]
+    if len(active) > 1:
+        raise EnrollmentRefused("同じ情報の方が複数登録されているため、自動で登録できません。"
+                                "お住まいの市区町村の窓口でご登録ください。", "several residents match")
+    if at_address or people:
+        detail = "matching resident is not active" if at_address else "address differs"
+        raise EnrollmentRefused("住民登録の内容とカードの内容が一致しないか、住民登録が有効ではありません。"
+                                "お住まいの市区町村の窓口でご確認ください。", detail)
+    raise EnrollmentRefused("カードの内容に一致する住民登録が見つかりません。"
+                            "参加している市区町村にお住まいか、窓口でご確認ください。", "no resident matches")
+
+
+def bind(db: Session, cert: ValidatedCertificate, municipality_id: int,
+         resident_id: int | None = None, staff_id: int | None = None) -> CardBinding:
+    """Bind a certificate; an earlier certificate of the same person stays (renewal re-enrolls)."""
+    binding = CardBinding(municipality_id=municipality_id, issuer=cert.issuer_name,
+                          serial=cert.serial_hex, fingerprint_sha256=cert.fingerprint,
+                          resident_id=resident_id, staff_id=staff_id,
+                          not_after=cert.certificate.not_valid_after_utc.replace(tzinfo=None))
+    db.add(binding)
+    db.flush()
+    return binding

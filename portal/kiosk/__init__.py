@@ -1,0 +1,1 @@
+"""Kiosk mode: a shared terminal in a community centre (公民館)."""

@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from portal.sessions.models import UserSession
+
+# Writing last_seen on every request would make each page a write; a minute of slack in
+# an idle timeout of minutes is fine.
+TOUCH_EVERY = timedelta(seconds=15)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def open_session(db: Session, kind: str, viewer_id: int, municipality_id: int,
+                 kiosk: bool = False) -> str:
+    """Start a session and return the secret that goes into the (signed) cookie."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    db.add(UserSession(token_hash=_hash(token), viewer_kind=kind, viewer_id=viewer_id,
+                       municipality_id=municipality_id, kiosk=kiosk, created_at=now,
+                       last_seen_at=now))
+    db.flush()
+    return token
+
+
+def find_live_session(db: Session, token: str, idle: timedelta, kiosk_idle: timedelta,
+                      absolute: timedelta) -> UserSession | None:
+    """The session for `token` if it has not ended or timed out; ends it if it has."""
+    record = db.scalar(select(UserSession).where(UserSession.token_hash == _hash(token)))
+    if record is None or record.ended_at is not None:
+        return None
+    now = utcnow()
+    limit = kiosk_idle if record.kiosk else idle
+    if now - record.last_seen_at > limit:
+        _end(record, now, "idle")
+        return None
+    if now - record.created_at > absolute:
+        _end(record, now, "absolute")
+        return None
+    if now - record.last_seen_at > TOUCH_EVERY:
+        record.last_seen_at = now
+    return record
+
+
+def end_session(db: Session, token: str, reason: str) -> None:
+    record = db.scalar(select(UserSession).where(UserSession.token_hash == _hash(token)))
+    if record is not None and record.ended_at is None:
+        _end(record, utcnow(), reason)
+
+
+def end_all_sessions(db: Session, kind: str, viewer_id: int, municipality_id: int) -> int:
+    """End every live session of one person (after a lost card, say); returns how many."""
+    result = db.execute(update(UserSession).where(
+        UserSession.viewer_kind == kind, UserSession.viewer_id == viewer_id,
+        UserSession.municipality_id == municipality_id, UserSession.ended_at.is_(None))
+        .values(ended_at=utcnow(), end_reason="ended_by_user"))
+    return result.rowcount
+
+
+def live_sessions(db: Session, kind: str, viewer_id: int, municipality_id: int) -> list[UserSession]:
+    return list(db.scalars(select(UserSession).where(
+        UserSession.viewer_kind == kind, UserSession.viewer_id == viewer_id,
+        UserSession.municipality_id == municipality_id, UserSession.ended_at.is_(None))
+        .order_by(UserSession.created_at.desc())))
+
+
+def _end(record: UserSession, now: datetime, reason: str) -> None:
+    record.ended_at = now
+    record.end_reason = reason

@@ -1,0 +1,31 @@
+"""A person's own sessions: see where they are signed in, end them all."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+
+from portal.auth import current_viewer, sign_out, signed_in_required
+from portal.extensions import database
+from portal.sessions.services import end_all_sessions, live_sessions
+
+bp = Blueprint("sessions", __name__, url_prefix="/sessions")
+
+
+@bp.get("/")
+@signed_in_required
+def mine():
+    viewer = current_viewer()
+    with database().transaction() as db:
+        records = live_sessions(db, viewer.kind, viewer.id, viewer.municipality_id)
+    return render_template("sessions/mine.html", sessions=records)
+
+
+@bp.post("/end-all")
+@signed_in_required
+def end_all():
+    viewer = current_viewer()
+    with database().transaction() as db:
+        count = end_all_sessions(db, viewer.kind, viewer.id, viewer.municipality_id)
+    sign_out("ended_by_user")
+    flash(_("%(count)d件のログインをすべて終了しました。", count=count), "info")
+    return redirect(url_for("public.home"))

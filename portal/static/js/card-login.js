@@ -1,0 +1,71 @@
+// Card login: ask the portal for a challenge, let the local card bridge (its own window,
+// its own origin) take the PIN and sign, receive only the signed token back.
+(() => {
+  "use strict";
+  const root = document.getElementById("card-login");
+  if (!root) return;
+  const messages = document.getElementById("card-messages").dataset;
+  const status = document.getElementById("card-login-status");
+  const button = document.getElementById("card-login-start");
+  const bridge = root.dataset.bridge;
+  const bridgeOrigin = new URL(bridge).origin;
+  let bridgeWindow = null;
+
+  function show(text, isError) {
+    status.hidden = false;
+    status.textContent = text;
+    status.classList.toggle("error", Boolean(isError));
+    if (isError) { button.disabled = false; }
+  }
+
+  async function post(url, body) {
+    const response = await fetch(url, {
+      method: "POST", credentials: "same-origin",
+      headers: {"Content-Type": "application/json", "X-CSRFToken": root.dataset.csrf},
+      body: JSON.stringify(body),
+    });
+    let data = {};
+    try { data = await response.json(); } catch (e) { data = {}; }
+    return {ok: response.ok, data};
+  }
+
+  async function start() {
+    button.disabled = true;
+    show(messages.opening, false);
+    const {ok, data} = await post(root.dataset.challengeUrl, {purpose: root.dataset.purpose});
+    if (!ok) { show(data.message || data.error || messages.failed, true); return; }
+    const url = bridge + "/sign?origin=" + encodeURIComponent(data.origin) +
+      "&nonce=" + encodeURIComponent(data.nonce) + "&purpose=" + encodeURIComponent(data.purpose) +
+      (root.dataset.kiosk ? "&kiosk=1" : "");
+    bridgeWindow = window.open(url, "madoguchi-bridge", "popup,width=520,height=720");
+    if (!bridgeWindow) { show(messages.popupBlocked, true); }
+  }
+
+  async function receiveToken(message) {
+    show(messages.checking, false);
+    const url = message.purpose === "enroll" ? root.dataset.enrollUrl : root.dataset.cardUrl;
+    const {ok, data} = await post(url, message.token);
+    if (ok && data.status === "enrollment_required") {
+      show(messages.enrolling, false);
+      bridgeWindow.postMessage({type: "madoguchi-enroll", nonce: data.nonce}, bridgeOrigin);
+      return;
+    }
+    if (ok && (data.status === "signed_in" || data.status === "bound")) {
+      if (bridgeWindow && !bridgeWindow.closed) { bridgeWindow.postMessage({type: "madoguchi-done"}, bridgeOrigin); }
+      window.location.assign(data.redirect);
+      return;
+    }
+    show(data.message || messages.failed, true);
+    if (bridgeWindow && !bridgeWindow.closed) {
+      bridgeWindow.postMessage({type: "madoguchi-refused", message: data.message || messages.failed}, bridgeOrigin);
+    }
+  }
+
+  window.addEventListener("message", (event) => {
+    // Only the configured bridge may answer, and only the window we opened.
+    if (event.origin !== bridgeOrigin || !event.data || typeof event.data !== "object") return;
+    if (event.data.type === "madoguchi-card-token") { receiveToken(event.data); }
+    if (event.data.type === "madoguchi-bridge-error") { show(event.data.message || messages.cancelled, true); }
+  });
+  button.addEventListener("click", start);
+})();
