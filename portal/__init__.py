@@ -76,6 +76,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.audit.views import bp as audit_bp
     from portal.cards.views import bp as cards_bp
     from portal.kiosk.views import bp as kiosk_bp
+    from portal.oidc.views import bp as oidc_bp
     from portal.sessions.views import bp as sessions_bp
     from portal.operator.views import bp as operator_bp
     from portal.public.views import bp as public_bp
@@ -83,5 +84,5 @@ def _register_blueprints(app: Flask) -> None:
     from portal.residents.views import bp as residents_bp
     from portal.staff.views import bp as staff_bp
     for bp in (public_bp, residents_bp, audit_bp, staff_bp, registry_bp, operator_bp, cards_bp,
-               sessions_bp, kiosk_bp):
+               sessions_bp, kiosk_bp, oidc_bp):
         app.register_blueprint(bp)

@@ -1,0 +1,1 @@
+"""OpenID Connect provider: partner services rely on a resident's card login."""
