@@ -14,6 +14,9 @@ Hooks a plugin may override (all optional, all called by the core only):
 - `migrations_dir()` → folder of the plugin's own Alembic history (branch label = name).
 - `menu_items(viewer)` → entries for the resident's or staff's menu, or [].
 - `cli()`            → a click group mounted as `madoguchi <name> ...`, or None.
+- `public_endpoints` → endpoint names served without a signed-in viewer (public pages, a
+                       terminal API with its own authentication); the view itself must then
+                       establish the municipality and check the service is enabled there.
 """
 from __future__ import annotations
 
@@ -49,6 +52,7 @@ class ServicePlugin:
     title: str = ""       # Japanese title (translated through the catalog for English)
     title_en: str = ""
     models_module: str | None = None
+    public_endpoints: frozenset[str] = frozenset()
 
     def blueprint(self) -> Blueprint:
         raise NotImplementedError
