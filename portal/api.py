@@ -1,6 +1,11 @@
 """The portal's public API for service plugins. Services import from here, never from the
 portal's internals, so the core can change behind it."""
 from portal.audit.services import log_access
+from portal.cards.errors import CardTokenError
+from portal.cards.services import consume_challenge, find_binding, issue_challenge, validators
+from portal.cards.validation import parse_token, signed_data
+from portal.extensions import csrf, limiter
+from portal.services_host import service_enabled
 from portal.auth import (Viewer, current_viewer, resident_required, signed_in_required,
                          staff_required)
 from portal.db import Base, TenantScoped, across_municipalities, scoped
@@ -14,6 +19,8 @@ from portal.staff.models import Role
 from portal.tenancy.models import Municipality
 
 __all__ = [
+    "CardTokenError", "consume_challenge", "csrf", "find_binding", "issue_challenge",
+    "limiter", "parse_token", "service_enabled", "signed_data", "validators",
     "Base", "GuardianLink", "Household", "MenuItem", "Municipality", "Resident",
     "ResidentStatus", "Role", "SealRegistration", "ServicePlugin", "Sex", "TaxRecord",
     "TenantScoped", "Viewer", "across_municipalities", "children_of", "current_viewer",
