@@ -188,3 +188,25 @@ def sign_in_as(client):
                 "roles": sorted(r.value for r in person.roles) if is_staff else []}
         return client
     return sign_in
+
+
+@pytest.fixture
+def committed_database_url(database_url, tmp_path):
+    """A database of its own for tests that need real commits seen by several threads or
+    processes (concurrency): a new SQLite file, or a new PostgreSQL schema dropped after."""
+    import secrets as _secrets
+    if database_url.startswith("sqlite"):
+        url = f"sqlite:///{tmp_path / 'committed.sqlite'}"
+        upgrade(url, load_plugins())
+        yield url
+        return
+    schema = f"t_{_secrets.token_hex(4)}"
+    engine = make_engine(database_url)
+    with engine.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    url = f"{database_url}{'&' if '?' in database_url else '?'}options=-csearch_path%3D{schema}"
+    upgrade(url, load_plugins())
+    yield url
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    engine.dispose()
