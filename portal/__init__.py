@@ -24,8 +24,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from portal import extensions, models  # noqa: F401  (models register their tables)
     extensions.init_app(app)
 
-    from portal.web import errors, i18n, security
+    from portal.web import errors, i18n, labels, security
     i18n.init_app(app)
+    labels.init_app(app)
     security.init_app(app)
     errors.init_app(app)
 

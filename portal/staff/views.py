@@ -91,5 +91,5 @@ def dashboard():
     municipality = get_db().get(Municipality, viewer.municipality_id)
     from portal.services_host import menu_for
     return render_template("staff/dashboard.html", municipality=municipality,
-                           roles=[ROLE_LABELS[r] for r in viewer.roles],
+                           roles=[_(ROLE_LABELS[r]) for r in viewer.roles],
                            menu=menu_for(viewer, municipality))

@@ -39,3 +39,10 @@ N_("住民記録担当")
 N_("母子保健担当")
 N_("証明書交付担当")
 N_("共同利用運用担当")
+
+
+# Access-log purposes written by the core (portal/*/views.py), shown through |purpose_label.
+N_("本人による住民情報の確認")
+N_("住民記録の確認（職員）")
+N_("世帯情報の確認（職員）")
+N_("マイナンバーカードの利用登録（本人）")
