@@ -10,8 +10,7 @@ PORT   ?= 5000
 
 ## make run: install, build the demo database (SQLite) and serve the portal on 127.0.0.1
 run: install
-	MADOGUCHI_ENV=development $(BIN)/madoguchi demo
-	MADOGUCHI_ENV=development $(BIN)/madoguchi serve --host $(HOST) --port $(PORT)
+	HOST=$(HOST) PORT=$(PORT) scripts/run-demo.sh
 
 ## make test: every test, on SQLite and then on PostgreSQL
 test: install

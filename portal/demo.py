@@ -4,12 +4,18 @@ Development only: demo staff share one published password and their TOTP codes a
 by `madoguchi staff code`, which exists only in development mode."""
 from __future__ import annotations
 
+import json
+from datetime import date
+from pathlib import Path
+
 import click
 from sqlalchemy import select
 
 from portal.cli import Context, pass_ctx
 
 DEMO_PASSWORD = "madoguchi-demo-2026"
+DEMO_CONFIG = "demo.toml"  # written into the instance folder, read by `make run`
+DEMO_PIN, DEMO_CARD_PASSWORD = "1234", "DEMO2026"
 
 # 全国地方公共団体コード and 2015 census populations (国勢調査 平成27年).
 DEMO_CITIES = (
@@ -42,6 +48,12 @@ def demo(ctx: Context, residents: int, seed: int) -> None:
     created = build_demo(ctx.db, residents, seed)
     if not created:
         click.echo("デモ環境は作成済みです / demo already present")
+    instance = Path(app.instance_path)
+    if not (instance / DEMO_CONFIG).exists():
+        cards = build_demo_cards(ctx.db, instance)
+        write_demo_config(instance)
+        click.echo("テスト用PKIとデモ用カードを作りました / test PKI and demo cards: "
+                   + ", ".join(str(c) for c in cards))
     print_sign_ins()
 
 
@@ -75,3 +87,51 @@ def print_sign_ins() -> None:
         click.echo(f"  {city['code']} {city['name']}: {users}{extra}")
     click.echo("  確認コード / TOTP: madoguchi staff code --municipality 392049 admin")
     click.echo("住民としてのデモ: トップページの「デモ用ログイン」/ residents: 'demo sign-in' on the home page")
+    click.echo(f"デモ用カード / demo cards: instance/cards/<団体コード>.json  暗証番号 PIN {DEMO_PIN}, "
+               f"署名用パスワード {DEMO_CARD_PASSWORD}")
+
+
+def build_demo_cards(database, instance: Path) -> list[Path]:
+    """A test PKI and one card per city for an adult demo resident. The 南国市 card is
+    bound already (sign in at once); the others enroll on first use."""
+    from cryptography import x509
+    from portal.cards.services import bind
+    from portal.cards.validation import ValidatedCertificate
+    from portal.db import across_municipalities
+    from portal.registry.models import Resident, ResidentStatus
+    from portal.tenancy.models import Municipality
+    from smartcard.testpki import TestPKI
+    pki = TestPKI.create(instance / "pki")
+    pki.write_crls()
+    paths = []
+    with database.transaction() as s:
+        cities = s.scalars(select(Municipality).order_by(Municipality.code)).all()
+    for index, city in enumerate(cities):
+        with database.transaction(city.id) as s:
+            person = s.scalar(select(Resident).where(
+                Resident.status == ResidentStatus.ACTIVE, Resident.support_block.is_(False),
+                Resident.birth_date < date(1995, 1, 1)).order_by(Resident.id))
+            profile = pki.issue_card(
+                name=person.name, birth_date=person.birth_date, address=person.address,
+                sex=person.sex.value, pin=DEMO_PIN, password=DEMO_CARD_PASSWORD,
+                path=instance / "cards" / f"{city.code}.json")
+            paths.append(profile.path)
+            if index == 0:
+                cert = x509.load_der_x509_certificate(profile.auth.certificate)
+                bind(s, ValidatedCertificate(cert, pki.ca("auth", 2).certificate), city.id,
+                     resident_id=person.id)
+    return paths
+
+
+def write_demo_config(instance: Path) -> None:
+    pki = instance / "pki"
+    config = {
+        "card_trust_anchors": [str(pki / f"auth-ca-g{g}.pem") for g in (1, 2)],
+        "card_signing_trust_anchors": [str(pki / f"signing-ca-g{g}.pem") for g in (1, 2)],
+        "card_crls": sorted(str(p) for p in (pki / "crl").glob("*.crl")),
+        "kiosks": {"demo-kiosk": {"municipality": "392049", "name": "南国市 中央公民館"}},
+    }
+    lines = [f"{key} = {json.dumps(value, ensure_ascii=False)}" for key, value in config.items()
+             if key != "kiosks"]
+    lines.append('[kiosks.demo-kiosk]\nmunicipality = "392049"\nname = "南国市 中央公民館"')
+    (instance / DEMO_CONFIG).write_text("\n".join(lines) + "\n", encoding="utf-8")

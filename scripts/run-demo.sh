@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# `make run`: the demo portal on 127.0.0.1 with the embedded defaults — SQLite, the test
+# PKI, and (where pcscd can run) a virtual My Number card in a virtual reader plus the
+# card bridge, so card login works end to end on this machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+HOST=${HOST:-127.0.0.1}
+PORT=${PORT:-5000}
+export MADOGUCHI_ENV=development
+"$BIN/madoguchi" demo
+export MADOGUCHI_CONFIG="$PWD/instance/demo.toml"
+
+children=()
+cleanup() { for pid in "${children[@]}"; do kill "$pid" 2>/dev/null || true; done; }
+trap cleanup EXIT INT TERM
+
+if scripts/pcsc-up.sh >/dev/null 2>&1; then
+  "$BIN/madoguchi" card serve instance/cards/392049.json >instance/card.log 2>&1 &
+  children+=($!)
+  if "$BIN/madoguchi" bridge --help >/dev/null 2>&1; then
+    "$BIN/madoguchi" bridge --origin "http://$HOST:$PORT" >instance/bridge.log 2>&1 &
+    children+=($!)
+  fi
+  echo "仮想カード（南国市のデモ住民）をカードリーダーに挿入しました / virtual card inserted (PIN 1234)"
+else
+  echo "pcscd を起動できないため、カードなしで起動します / no pcscd: running without the virtual card" >&2
+fi
+echo "窓口ポータル / portal: http://$HOST:$PORT/"
+"$BIN/madoguchi" serve --host "$HOST" --port "$PORT"
