@@ -1,13 +1,146 @@
+"""お薬手帳 pages: who may see whose notebook, and the read-only views.
+
+A resident opens their own notebook and their children's (保護者); health staff and
+administrators open any resident of their own city. Every page that shows records writes
+the access log before answering."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from datetime import date
 
-from portal.auth import signed_in_required
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 
-bp = Blueprint("medication", __name__, template_folder="templates")
+from portal.api import (Resident, Role, current_viewer, get_db, log_access, scoped,
+                        signed_in_required, staff_required, viewable_resident_ids)
+from services.medication import services
+from services.medication.alerts import find_duplicates
+from services.medication.forms import SearchForm
+from services.medication.labels import template_labels
+
+bp = Blueprint("medication", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/static")
+
+STAFF_ROLES = (Role.HEALTH_STAFF, Role.ADMINISTRATOR)
+bp.context_processor(template_labels)
+
+
+def subject(resident_id: int) -> Resident:
+    """The resident whose notebook is asked for, if the viewer may open it (else 404/403)."""
+    viewer, db = current_viewer(), get_db()
+    if viewer.is_resident:
+        if resident_id not in viewable_resident_ids(db, viewer):
+            abort(404)
+    elif not viewer.has_role(*STAFF_ROLES):
+        abort(403)
+    return db.scalar(scoped(Resident, Resident.id == resident_id)) or abort(404)
+
+
+def purpose(person: Resident, doing: str) -> str:
+    """Why, in words the resident reads in their access log."""
+    viewer = current_viewer()
+    if viewer.is_staff:
+        return f"{doing}（職員）"
+    return f"{doing}（本人）" if viewer.id == person.id else f"{doing}（保護者）"
+
+
+def logged_read(person: Resident, resource: str, doing: str = "お薬手帳の確認") -> None:
+    db = get_db()
+    log_access(db, person.id, "read", f"medication.{resource}", purpose(person, doing))
+    db.commit()
+
+
+def today() -> date:
+    return date.today()
 
 
 @bp.get("/")
 @signed_in_required
 def index():
-    return render_template("medication/index.html")
+    viewer = current_viewer()
+    if viewer.is_staff:
+        return redirect(url_for("medication.staff_search"))
+    db = get_db()
+    ids = viewable_resident_ids(db, viewer)
+    # Whose notebook: one's own and one's children's (保護者). Names only, so no log entry.
+    people = db.scalars(scoped(Resident, Resident.id.in_(ids)).order_by(Resident.birth_date)).all()
+    return render_template("medication/index.html", people=people)
+
+
+@bp.get("/staff")
+@staff_required(*STAFF_ROLES)
+def staff_search():
+    form = SearchForm(request.args)
+    query = (form.q.data or "").strip().replace(" ", "").replace("\u3000", "")
+    residents = []
+    if query:
+        like = f"%{query}%"
+        residents = get_db().scalars(scoped(Resident).where(
+            (Resident.family_name + Resident.given_name).like(like)
+            | (Resident.family_name_kana + Resident.given_name_kana).like(like)
+            | (Resident.number == query)).order_by(Resident.family_name_kana).limit(50)).all()
+    return render_template("medication/staff_search.html", form=form, residents=residents)
+
+
+@bp.get("/people/<int:resident_id>/")
+@signed_in_required
+def timeline(resident_id: int):
+    person = subject(resident_id)
+    db = get_db()
+    visits = services.timeline(db, person.id)
+    notes = services.patient_notes(db, person.id)
+    otc, memos = services.other_records(db, person.id)
+    report = find_duplicates(services.courses(services.dispensed(db, person.id)))
+    logged_read(person, "timeline")
+    return render_template("medication/timeline.html", person=person, visits=visits,
+                           notes=notes, otc=otc, memos=memos, alert_count=len(report.alerts))
+
+
+@bp.get("/people/<int:resident_id>/current")
+@signed_in_required
+def current(resident_id: int):
+    person = subject(resident_id)
+    db = get_db()
+    taking, unknown = services.currently_taking(services.dispensed(db, person.id), today())
+    notes = services.patient_notes(db, person.id)
+    logged_read(person, "current")
+    return render_template("medication/current.html", person=person, taking=taking,
+                           unknown=unknown, notes=notes, today=today())
+
+
+@bp.get("/people/<int:resident_id>/drugs")
+@signed_in_required
+def drugs(resident_id: int):
+    person = subject(resident_id)
+    histories = services.drug_histories(services.dispensed(get_db(), person.id))
+    key = request.args.get("key", "")
+    if key and key not in histories:
+        abort(404)
+    logged_read(person, "drug_history")
+    return render_template("medication/drugs.html", person=person, histories=histories,
+                           key=key, history=histories.get(key, []))
+
+
+@bp.get("/people/<int:resident_id>/search")
+@signed_in_required
+def search(resident_id: int):
+    person = subject(resident_id)
+    form = SearchForm(request.args)
+    results = []
+    if form.validate() and form.q.data:
+        results = services.search(get_db(), person.id, form.q.data)
+        logged_read(person, "search", "お薬手帳の検索")
+    return render_template("medication/search.html", person=person, form=form,
+                           results=results, searched=bool(form.q.data))
+
+
+@bp.get("/people/<int:resident_id>/alerts")
+@signed_in_required
+def alerts(resident_id: int):
+    person = subject(resident_id)
+    db = get_db()
+    report = find_duplicates(services.courses(services.dispensed(db, person.id)))
+    notes = services.patient_notes(db, person.id)
+    logged_read(person, "alerts", "重複投薬の確認")
+    return render_template("medication/alerts.html", person=person, report=report, notes=notes)
+
+
+from services.medication import views_export, views_import  # noqa: E402,F401  (routes)

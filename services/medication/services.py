@@ -1,0 +1,309 @@
+"""お薬手帳 domain logic: storing parsed JAHIS documents and reading them back.
+No Flask here: the views pass in the session, the resident and who is acting."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+
+from sqlalchemy import or_
+from sqlalchemy.orm import Session, selectinload
+
+from portal.api import scoped
+from services.medication import jahis
+from services.medication.alerts import Course, course_end, normalize
+from services.medication.jahis import records as r
+from services.medication.jahis.writer import visit_lines
+from services.medication.models import (MedicationDocument, MedicationDrug, MedicationMemo,
+                                        MedicationOtcDrug, MedicationPatientNote,
+                                        MedicationRp, MedicationUsage, MedicationVisit,
+                                        MedicationVisitNote)
+
+# 内服, 内滴, 浸煎, 湯: the quantity of a 301 record counts days.
+DAY_COUNTED_FORMS = {"1", "2", "6", "7"}
+ALLERGY_KINDS = {"1", "2"}  # アレルギー歴, 副作用歴: shown before anything else
+
+
+@dataclass
+class ImportOutcome:
+    """What an import did. `duplicate` means the document was already there."""
+
+    document: MedicationDocument | None
+    duplicate: bool = False
+    visits_added: int = 0
+    visits_already_known: int = 0
+    records_written: int = 0
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def import_document(db: Session, resident_id: int, document: r.Document, source: str,
+                    actor: str) -> ImportOutcome:
+    """Store one parsed document for the resident, inside the caller's transaction.
+
+    Idempotent: a document whose canonical text was imported before changes nothing, and
+    a visit already imported from another document (a pharmacy QR code, then the app's
+    full export) is not stored twice."""
+    canonical = jahis.write_text(document)
+    digest = sha256(canonical)
+    existing = db.scalar(scoped(MedicationDocument, MedicationDocument.resident_id == resident_id,
+                                MedicationDocument.content_hash == digest))
+    if existing is not None:
+        return ImportOutcome(existing, duplicate=True)
+    patient = document.patient
+    row = MedicationDocument(
+        resident_id=resident_id, content_hash=digest, source=source,
+        jahis_version=document.version[:2], output_kind=document.output_kind[:1],
+        canonical_text=canonical, patient_name=patient.name[:128] if patient else "",
+        patient_birth_date=patient.birth_date if patient else None,
+        imported_at=now_utc(), imported_by=actor[:80])
+    db.add(row)
+    db.flush()
+    outcome = ImportOutcome(row)
+    _store_top_level(db, resident_id, row.id, document, outcome)
+    known = set(db.scalars(scoped(MedicationVisit.content_hash,
+                                  MedicationVisit.resident_id == resident_id)))
+    for visit in document.visits:
+        _store_visit(db, resident_id, row.id, visit, outcome, known)
+    row.records_written = outcome.records_written
+    db.flush()
+    return outcome
+
+
+def _store_top_level(db, resident_id, document_id, document, outcome) -> None:
+    known = {(n.kind, n.text) for n in patient_notes(db, resident_id)}
+    rows = []
+    for note in document.notes:
+        if (note.kind, note.text) not in known:
+            known.add((note.kind, note.text))
+            rows.append(MedicationPatientNote(kind=note.kind[:2], text=note.text))
+    for otc in document.otc_drugs:
+        rows.append(MedicationOtcDrug(name=otc.name[:200], start_date=otc.start_date,
+                                      end_date=otc.end_date, jan_code=otc.jan_code[:20],
+                                      ingredients="、".join(i.name for i in otc.ingredients)))
+    rows += [MedicationMemo(kind="memo", text=m.text, written_on=m.written_on)
+             for m in document.memos]
+    rows += [MedicationMemo(kind="patient", text=e.text, written_on=e.written_on)
+             for e in document.patient_entries]
+    rows += [MedicationMemo(kind="family_pharmacist", written_on=p.start_date,
+                            text=" ".join(t for t in (p.name, p.pharmacy, p.contact) if t))
+             for p in document.family_pharmacists]
+    for item in rows:
+        item.resident_id, item.document_id = resident_id, document_id
+        db.add(item)
+    outcome.records_written += len(rows)
+
+
+def _store_visit(db, resident_id, document_id, visit: r.Visit, outcome, known: set) -> None:
+    digest = sha256("\r\n".join(visit_lines(visit)))
+    if digest in known:
+        outcome.visits_already_known += 1
+        return
+    known.add(digest)
+    row = _visit_row(visit)
+    row.resident_id, row.document_id, row.content_hash = resident_id, document_id, digest
+    for position, (doctor, rp) in enumerate(visit.all_rps()):
+        row.rps.append(_rp_row(resident_id, row, position, doctor, rp))
+    row.notes.extend(_visit_notes(resident_id, visit))
+    db.add(row)
+    outcome.visits_added += 1
+    outcome.records_written += 1 + len(row.notes) + sum(
+        len(rp.drugs) + (rp.usage is not None) for rp in row.rps)
+
+
+def _visit_row(visit: r.Visit) -> MedicationVisit:
+    pharmacy = visit.pharmacy or r.DispensingInstitution()
+    prescriber = visit.prescriber or r.PrescribingInstitution()
+    pharmacist = visit.pharmacists[0] if visit.pharmacists else r.Pharmacist()
+    return MedicationVisit(
+        dispensed_on=visit.dispensed_on, pharmacy_name=pharmacy.name[:200],
+        pharmacy_code=pharmacy.code[:16], pharmacy_prefecture=pharmacy.prefecture[:4],
+        pharmacy_address=pharmacy.address[:200], pharmacy_phone=pharmacy.phone[:40],
+        pharmacist_name=pharmacist.name[:100], pharmacist_contact=pharmacist.contact[:100],
+        prescriber_name=prescriber.name[:200], prescriber_code=prescriber.code[:16])
+
+
+def _rp_row(resident_id, visit_row, position, doctor, rp: r.Rp) -> MedicationRp:
+    row = MedicationRp(resident_id=resident_id, position=position, rp_number=rp.number,
+                       doctor_name=doctor.name[:100] if doctor else "",
+                       doctor_department=doctor.department[:100] if doctor else "")
+    for index, drug in enumerate(rp.drugs):
+        row.drugs.append(MedicationDrug(
+            resident_id=resident_id, visit=visit_row, position=index,
+            dispensed_on=visit_row.dispensed_on, name=drug.name[:200],
+            search_text=normalize(f"{drug.name} {drug.generic_name}")[:400],
+            dose=drug.dose[:20], unit=drug.unit[:40], code_kind=drug.code_kind[:2],
+            code=drug.code[:20], generic_name=drug.generic_name[:200],
+            generic_code_kind=drug.generic_code_kind[:2], generic_code=drug.generic_code[:20],
+            supplements="\n".join(s.text for s in drug.supplements),
+            cautions="\n".join(c.text for c in drug.cautions)))
+    if rp.usage is not None:
+        row.usage = _usage_row(resident_id, rp)
+    return row
+
+
+def _usage_row(resident_id, rp: r.Rp) -> MedicationUsage:
+    usage = rp.usage
+    return MedicationUsage(
+        resident_id=resident_id, text=usage.text[:200], quantity=usage.quantity[:20],
+        quantity_unit=usage.quantity_unit[:40], dosage_form=usage.dosage_form[:2],
+        code_kind=usage.code_kind[:2], code=usage.code[:40], days=usage_days(usage),
+        supplements="\n".join(s.text for s in rp.usage_supplements),
+        cautions="\n".join(c.text for c in rp.cautions))
+
+
+def usage_days(usage: r.Usage) -> int | None:
+    """How many days an RP lasts: the 301 quantity when it counts days (内服 or the unit
+    says 日), else None — a 屯服's quantity counts doses, not days."""
+    if not usage.quantity.isdigit():
+        return None
+    if usage.dosage_form in DAY_COUNTED_FORMS or "日" in usage.quantity_unit:
+        return int(usage.quantity) or None
+    return None
+
+
+def _visit_notes(resident_id, visit: r.Visit) -> list[MedicationVisitNote]:
+    groups = [("caution", visit.cautions), ("institution", visit.institution_notes),
+              ("leftover", visit.leftover_notes), ("remark", visit.remarks),
+              ("patient", visit.patient_entries)]
+    notes = []
+    for kind, items in groups:
+        for item in items:
+            notes.append(MedicationVisitNote(
+                resident_id=resident_id, kind=kind, text=item.text,
+                info_kind=getattr(item, "kind", "")[:4],
+                written_on=getattr(item, "written_on", None)))
+    return notes
+
+
+# --- reading -----------------------------------------------------------------------------
+
+def timeline(db: Session, resident_id: int) -> list[MedicationVisit]:
+    """Every visit, newest first, with RPs, drugs, usages and notes loaded."""
+    return list(db.scalars(
+        scoped(MedicationVisit, MedicationVisit.resident_id == resident_id)
+        .options(selectinload(MedicationVisit.rps).selectinload(MedicationRp.drugs),
+                 selectinload(MedicationVisit.rps).selectinload(MedicationRp.usage),
+                 selectinload(MedicationVisit.notes))
+        .order_by(MedicationVisit.dispensed_on.desc(), MedicationVisit.id.desc())))
+
+
+def patient_notes(db: Session, resident_id: int) -> list[MedicationPatientNote]:
+    """患者特記, allergies and adverse reactions first."""
+    notes = db.scalars(scoped(MedicationPatientNote,
+                              MedicationPatientNote.resident_id == resident_id)
+                       .order_by(MedicationPatientNote.id))
+    return sorted(notes, key=lambda n: (n.kind not in ALLERGY_KINDS, n.kind))
+
+
+def other_records(db: Session, resident_id: int) -> tuple[list, list]:
+    """OTC drugs and memos (手帳メモ, 患者等記入, かかりつけ薬剤師)."""
+    otc = db.scalars(scoped(MedicationOtcDrug, MedicationOtcDrug.resident_id == resident_id)
+                     .order_by(MedicationOtcDrug.start_date, MedicationOtcDrug.id)).all()
+    memos = db.scalars(scoped(MedicationMemo, MedicationMemo.resident_id == resident_id)
+                       .order_by(MedicationMemo.written_on, MedicationMemo.id)).all()
+    return list(otc), list(memos)
+
+
+@dataclass(frozen=True)
+class Dispensed:
+    """One drug as dispensed, with the RP's usage and the visit: a row of the views."""
+
+    drug: MedicationDrug
+    rp: MedicationRp
+    visit: MedicationVisit
+
+    @property
+    def usage(self) -> MedicationUsage | None:
+        return self.rp.usage
+
+    @property
+    def end(self) -> date | None:
+        return course_end(self.visit.dispensed_on, self.usage.days if self.usage else None)
+
+    @property
+    def key(self) -> str:
+        return drug_key(self.drug)
+
+
+def drug_key(drug: MedicationDrug) -> str:
+    """Which drug, for grouping a history: its code when it has one, else its name."""
+    if drug.code and drug.code_kind not in ("", "1"):
+        return f"{drug.code_kind}-{drug.code}"
+    return "name-" + normalize(drug.name)
+
+
+def dispensed(db: Session, resident_id: int) -> list[Dispensed]:
+    """Every drug ever dispensed, newest first."""
+    return [Dispensed(drug, rp, visit) for visit in timeline(db, resident_id)
+            for rp in visit.rps for drug in rp.drugs]
+
+
+def currently_taking(items: list[Dispensed], today: date) -> tuple[list, list]:
+    """Drugs whose course (dispensing date + days) includes today, and recent drugs whose
+    period cannot be known (屯服, 外用…) dispensed in the last 90 days."""
+    current = [d for d in items if d.end and d.visit.dispensed_on <= today <= d.end]
+    unknown = [d for d in items if d.end is None and 0 <= (today - d.visit.dispensed_on).days <= 90]
+    return current, unknown
+
+
+def drug_histories(items: list[Dispensed]) -> dict[str, list[Dispensed]]:
+    """Dispensings grouped per drug (by code, else by name), most recent drug first."""
+    groups: dict[str, list[Dispensed]] = {}
+    for item in items:
+        groups.setdefault(item.key, []).append(item)
+    return groups
+
+
+def search(db: Session, resident_id: int, query: str) -> list[Dispensed]:
+    """Drugs whose name or generic name, or whose pharmacy or institution name, matches
+    `query` (half-width kana and full-width letters match their other forms)."""
+    needle = normalize(query)
+    if not needle:
+        return []
+    like = f"%{needle}%"
+    visits = db.scalars(scoped(MedicationVisit.id, MedicationVisit.resident_id == resident_id,
+                               or_(MedicationVisit.pharmacy_name.contains(query.strip()),
+                                   MedicationVisit.prescriber_name.contains(query.strip()))))
+    visit_ids = set(visits)
+    drug_ids = set(db.scalars(scoped(MedicationDrug.id, MedicationDrug.resident_id == resident_id,
+                                     MedicationDrug.search_text.like(like))))
+    return [d for d in dispensed(db, resident_id)
+            if d.drug.id in drug_ids or d.visit.id in visit_ids]
+
+
+def courses(items: list[Dispensed]) -> list[Course]:
+    return [Course(d.drug.id, d.drug.name, d.drug.generic_name, d.drug.code_kind, d.drug.code,
+                   d.visit.pharmacy_name, d.visit.pharmacy_key, d.visit.dispensed_on, d.end)
+            for d in items]
+
+
+def notebook(db: Session, resident_id: int) -> r.Document:
+    """The resident's whole notebook as one JAHIS document (出力区分 2, patient → pharmacy):
+    the imported documents merged, each visit once, oldest first."""
+    documents = db.scalars(scoped(MedicationDocument, MedicationDocument.resident_id == resident_id)
+                           .order_by(MedicationDocument.imported_at, MedicationDocument.id))
+    merged = r.Document(version="08", output_kind="2")
+    seen: set[str] = set()
+    for row in documents:
+        _merge(merged, jahis.parse(row.canonical_text).document, seen)
+    merged.visits.sort(key=lambda v: v.dispensed_on or date.min)
+    return merged
+
+
+def _merge(into: r.Document, doc: r.Document, seen: set[str]) -> None:
+    into.patient = doc.patient or into.patient
+    for attr in ("notes", "otc_drugs", "memos", "family_pharmacists", "patient_entries"):
+        target = getattr(into, attr)
+        target.extend(item for item in getattr(doc, attr) if item not in target)
+    for visit in doc.visits:
+        digest = sha256("\r\n".join(visit_lines(visit)))
+        if digest not in seen:
+            seen.add(digest)
+            into.visits.append(visit)

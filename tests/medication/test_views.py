@@ -1,0 +1,263 @@
+"""Importing and reading お薬手帳 through the web, as residents, guardians and staff."""
+from __future__ import annotations
+
+import io
+import random
+import subprocess
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from portal.metering.models import UsageEvent
+from portal.registry.models import GuardianLink
+from services.medication import jahis, qr
+from tests.medication.helpers import access_log, counts, overlapping_case, post_import
+from tests.medication.jahis_samples import SPEC_EXAMPLE, cp932
+
+BASE = "/services/medication"
+
+
+@pytest.fixture
+def city(make_city):
+    return make_city("392049", "南国市")
+
+
+@pytest.fixture
+def hanako(city, make_resident):
+    return make_resident(city, family="高知", given="花子")
+
+
+@pytest.fixture
+def imported(client, sign_in_as, hanako):
+    sign_in_as(hanako)
+    response = post_import(client, hanako.id, text=overlapping_case(date.today()))
+    assert response.status_code == 302
+    return hanako
+
+
+def test_pasted_text_becomes_a_timeline_with_allergies_first(client, db, city, imported):
+    body = client.get(f"{BASE}/people/{imported.id}/").get_data(as_text=True)
+    assert "ペニシリン系抗生物質で発疹" in body
+    assert body.index("アレルギー歴") < body.index("アムロジピン錠5mg")
+    assert body.index("ノルバスク錠5mg") < body.index("アムロジピン錠5mg")  # newest first
+    assert "ノルバスク錠が5錠残っています" in body and "重複の可能性がある薬が" in body
+    stored = counts(db, city.id)
+    assert stored["medication_visit"] == 2 and stored["medication_drug"] == 4
+    assert stored["medication_patient_note"] == 1 and stored["medication_visit_note"] == 1
+
+
+def test_import_counts_usage_and_logs_access(db, city, imported):
+    with db.transaction(city.id) as s:
+        events = s.scalars(select(UsageEvent).where(UsageEvent.service == "medication")).all()
+    assert [e.metric for e in events] == ["record_written"] and events[0].amount > 0
+    actions = [(e.action, e.resource) for e in access_log(db, imported.id)]
+    assert ("create", "medication.document") in actions
+
+
+def test_the_same_document_twice_changes_nothing(client, db, city, imported):
+    before = counts(db, city.id)
+    response = post_import(client, imported.id, text=overlapping_case(date.today()))
+    assert response.status_code == 302
+    assert counts(db, city.id) == before
+    page = client.get(response.location).get_data(as_text=True)
+    assert "すでに取り込まれています" in page
+
+
+def test_a_visit_already_known_is_not_stored_again(client, db, city, imported):
+    """A notebook export holding visits imported before adds only what is new."""
+    text = overlapping_case(date.today()) + "5,20240101,1\n201,1,新しい薬,1,錠,1,,1,,,\n"
+    assert post_import(client, imported.id, text=text).status_code == 302
+    assert counts(db, city.id)["medication_visit"] == 3
+
+
+def test_a_bad_document_is_rejected_with_its_diagnostics(client, db, city, hanako, sign_in_as):
+    sign_in_as(hanako)
+    bad = "JAHISTC08,1\n201,1,薬,1,錠,1,,1,,,\n5,R021340,1\n"
+    response = post_import(client, hanako.id, text=bad)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "2行目 レコード201" in body and "3行目 レコード5 「調剤等年月日」" in body
+    assert "何も保存していません" in body
+    assert set(counts(db, city.id).values()) == {0}
+
+
+def test_no_source_or_two_sources_is_a_form_error(client, db, city, hanako, sign_in_as):
+    sign_in_as(hanako)
+    response = post_import(client, hanako.id)
+    assert "どれか一つを選んでください" in response.get_data(as_text=True)
+    both = post_import(client, hanako.id, text=SPEC_EXAMPLE,
+                       file=(io.BytesIO(cp932(SPEC_EXAMPLE)), "a.txt"))
+    assert "どれか一つを選んでください" in both.get_data(as_text=True)
+    assert set(counts(db, city.id).values()) == {0}
+
+
+def test_cp932_file_upload(client, db, city, hanako, sign_in_as):
+    sign_in_as(hanako)
+    response = post_import(client, hanako.id, file=(io.BytesIO(cp932(SPEC_EXAMPLE)), "qr.txt"))
+    assert response.status_code == 302
+    body = client.get(response.location).get_data(as_text=True)
+    assert "2020年04月10日" in body and "ｺﾘｵﾊﾟﾝｶﾌﾟｾﾙ5mg" in body
+
+
+def _photo(parts: list[bytes]) -> tuple[io.BytesIO, str]:
+    from PIL import Image
+    images = [Image.open(io.BytesIO(qr.qr_png(p))) for p in parts]
+    sheet = Image.new("L", (sum(i.width for i in images) + 40 * len(images),
+                            max(i.height for i in images)), 255)
+    x = 0
+    for image in images:
+        sheet.paste(image.convert("L"), (x, 0))
+        x += image.width + 40
+    buffer = io.BytesIO()
+    sheet.save(buffer, format="PNG")
+    buffer.seek(0)
+    return buffer, "photo.png"
+
+
+def test_photos_of_split_qr_codes_in_any_order(client, db, city, hanako, sign_in_as):
+    sign_in_as(hanako)
+    document = jahis.parse(overlapping_case(date.today())).document
+    parts = jahis.split_for_qr(document, max_bytes=300)
+    assert len(parts) >= 3
+    random.Random(4).shuffle(parts)
+    photos = [_photo([p]) for p in parts]
+    assert post_import(client, hanako.id, photos=photos).status_code == 302
+    assert counts(db, city.id)["medication_drug"] == 4
+
+
+def test_structured_append_fragments_cut_inside_a_character(client, db, city, hanako, sign_in_as):
+    sign_in_as(hanako)
+    raw = cp932(SPEC_EXAMPLE)
+    cut = raw.index("鈴木".encode("cp932")) + 1
+    photo = _photo([raw[:cut], raw[cut:]])  # both QR codes in one photo, left to right
+    assert post_import(client, hanako.id, photos=[photo]).status_code == 302
+    body = client.get(f"{BASE}/people/{hanako.id}/").get_data(as_text=True)
+    assert "ｺﾘｵﾊﾟﾝｶﾌﾟｾﾙ5mg" in body
+
+
+def test_a_photo_without_qr_code_is_rejected(client, db, city, hanako, sign_in_as):
+    from PIL import Image
+    sign_in_as(hanako)
+    blank = io.BytesIO()
+    Image.new("L", (200, 200), 255).save(blank, format="PNG")
+    blank.seek(0)
+    response = post_import(client, hanako.id, photos=[(blank, "blank.png"),
+                                                      (io.BytesIO(b"not an image"), "x.jpg")])
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "1 枚目の写真" in body and "2 枚目の写真" in body
+    assert set(counts(db, city.id).values()) == {0}
+
+
+def test_current_history_and_search(client, imported):
+    current = client.get(f"{BASE}/people/{imported.id}/current").get_data(as_text=True)
+    assert "アムロジピン錠5mg" in current and "ﾛｷｿﾆﾝ錠60mg" in current
+    drugs = client.get(f"{BASE}/people/{imported.id}/drugs").get_data(as_text=True)
+    assert "ノルバスク錠5mg" in drugs
+    history = client.get(f"{BASE}/people/{imported.id}/drugs?key=4-2171022F1022")
+    assert "はりまや薬局" in history.get_data(as_text=True)
+    assert client.get(f"{BASE}/people/{imported.id}/drugs?key=nope").status_code == 404
+    # Full-width katakana finds the half-width name the pharmacy wrote.
+    found = client.get(f"{BASE}/people/{imported.id}/search?q=ロキソニン").get_data(as_text=True)
+    assert "ﾛｷｿﾆﾝ錠60mg" in found and "ムコスタ" not in found
+    by_pharmacy = client.get(f"{BASE}/people/{imported.id}/search?q=ごめん").get_data(as_text=True)
+    assert "ムコスタ錠100mg" in by_pharmacy
+
+
+def test_duplicate_alert_page_says_what_it_cannot_check(client, imported):
+    body = client.get(f"{BASE}/people/{imported.id}/alerts").get_data(as_text=True)
+    assert "同一成分の重複" in body and "YJコード・厚労省コードによる判定" in body
+    # ロキソニン×ムコスタ (9-digit codes), and each of them against the other pharmacy's
+    # YJ-coded amlodipine: a レセ電 code cannot be mapped to YJ without a master.
+    assert "期間が重なる 3 組は、薬品マスタがないため" in body
+    assert "配合剤" in body
+
+
+def test_every_page_is_in_the_access_log(client, db, imported):
+    before = len(access_log(db, imported.id))
+    for page in ("/", "/current", "/drugs", "/alerts", "/search?q=薬", "/qr", "/export.txt"):
+        assert client.get(f"{BASE}/people/{imported.id}{page}").status_code == 200
+    entries = access_log(db, imported.id)[before:]
+    assert [e.resource for e in entries] == [
+        "medication.timeline", "medication.current", "medication.drug_history",
+        "medication.alerts", "medication.search", "medication.export_qr",
+        "medication.export_text"]
+    assert all(e.purpose.endswith("（本人）") for e in entries)
+
+
+def test_export_text_reads_back(client, imported):
+    response = client.get(f"{BASE}/people/{imported.id}/export.txt")
+    assert "Shift_JIS" in response.content_type
+    result = jahis.parse(response.data)
+    assert result.ok and len(result.document.visits) == 2
+    assert result.document.notes[0].text == "ペニシリン系抗生物質で発疹"
+
+
+def test_qr_page_shows_codes_that_read_back(client, imported):
+    body = client.get(f"{BASE}/people/{imported.id}/qr").get_data(as_text=True)
+    assert body.count('src="data:image/png;base64,') >= 1
+
+
+def test_pdf_summary_embeds_a_japanese_font(client, imported, tmp_path):
+    response = client.get(f"{BASE}/people/{imported.id}/summary.pdf")
+    assert response.content_type == "application/pdf"
+    path = tmp_path / "summary.pdf"
+    path.write_bytes(response.data)
+    fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
+    row = next(line for line in fonts.splitlines() if "IPAexGothic" in line)
+    assert row.split()[-5] == "yes"  # emb column
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "アムロジピン錠5mg" in text and "ペニシリン系抗生物質で発疹" in text
+    assert "アレルギー" in text
+
+
+def test_guardian_sees_a_childs_notebook_and_nobody_elses(client, db, city, make_resident,
+                                                          sign_in_as, hanako):
+    child = make_resident(city, family="高知", given="太郎", birth=date(2020, 5, 1),
+                          household=hanako.household_id, relationship="子")
+    stranger = make_resident(city, family="土佐", given="次郎")
+    with db.transaction(city.id) as s:
+        s.add(GuardianLink(guardian_id=hanako.id, child_id=child.id))
+    sign_in_as(hanako)
+    assert post_import(client, child.id, text=SPEC_EXAMPLE).status_code == 302
+    page = client.get(f"{BASE}/people/{child.id}/").get_data(as_text=True)
+    assert "ｺﾘｵﾊﾟﾝｶﾌﾟｾﾙ5mg" in page
+    assert access_log(db, child.id)[-1].purpose.endswith("（保護者）")
+    index = client.get(f"{BASE}/").get_data(as_text=True)
+    assert "太郎" in index and "花子" in index
+    assert client.get(f"{BASE}/people/{stranger.id}/").status_code == 404
+    sign_in_as(child)
+    assert client.get(f"{BASE}/people/{hanako.id}/").status_code == 404
+
+
+def test_health_staff_imports_for_a_resident_of_their_city(client, db, city, make_city,
+                                                           make_staff, make_resident,
+                                                           sign_in_as, hanako):
+    nurse = make_staff(city, roles=["health_staff"])
+    sign_in_as(nurse)
+    found = client.get(f"{BASE}/staff?q=高知").get_data(as_text=True)
+    assert f"/people/{hanako.id}/" in found
+    assert post_import(client, hanako.id, text=SPEC_EXAMPLE).status_code == 302
+    assert counts(db, city.id)["medication_visit"] == 1
+    assert access_log(db, hanako.id)[-1].purpose.endswith("（職員）")
+    other = make_resident(make_city("392111", "香南市"), family="香南", given="住民")
+    assert client.get(f"{BASE}/people/{other.id}/").status_code == 404
+    clerk = make_staff(city, roles=["registry_clerk"])
+    sign_in_as(clerk)
+    assert client.get(f"{BASE}/people/{hanako.id}/").status_code == 403
+
+
+def test_menu_for_residents_and_health_staff(app, city, hanako, make_staff):
+    from portal.auth import Viewer
+    from portal.staff.models import Role
+    from services.medication.plugin import MedicationService
+    plugin = MedicationService()
+    with app.test_request_context():
+        resident = Viewer("resident", hanako.id, city.id, hanako.name)
+        nurse = Viewer("staff", 1, city.id, "職員", frozenset({Role.HEALTH_STAFF}))
+        clerk = Viewer("staff", 2, city.id, "職員", frozenset({Role.REGISTRY_CLERK}))
+        assert [i.endpoint for i in plugin.menu_items(resident)] == ["medication.index"]
+        assert [i.endpoint for i in plugin.menu_items(nurse)] == ["medication.staff_search"]
+        assert plugin.menu_items(clerk) == []
