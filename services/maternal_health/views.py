@@ -1,13 +1,113 @@
+"""The maternal_health blueprint and what its staff and guardian views share: whose
+records the viewer may open, the day it is, and translating the domain's messages."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from datetime import date
 
-from portal.auth import signed_in_required
+from flask import Blueprint, abort, current_app, redirect, url_for
+from flask_babel import gettext as _
 
-bp = Blueprint("maternal_health", __name__, template_folder="templates")
+from portal.api import (Role, current_viewer, get_db, is_guardian_of, log_access,
+                        signed_in_required)
+from services.maternal_health import growth, schedule
+from services.maternal_health.services import find_resident, growth_points
+
+bp = Blueprint("maternal_health", __name__, template_folder="templates",
+               static_folder="static", static_url_path="/static")
+
+
+def today() -> date:
+    """The service's idea of today (overridable in tests through MATERNAL_HEALTH_TODAY)."""
+    fixed = current_app.config.get("MATERNAL_HEALTH_TODAY")
+    return date.fromisoformat(fixed) if fixed else date.today()
+
+
+def is_health_staff() -> bool:
+    viewer = current_viewer()
+    return viewer is not None and viewer.has_role(Role.HEALTH_STAFF)
+
+
+def child_for_viewer(child_id: int, purpose: str, resource: str):
+    """The child whose pages the viewer asks for, access logged; 404 when the viewer may not
+    see it (another city's id, not their child), so existence is not disclosed."""
+    viewer = current_viewer()
+    db = get_db()
+    if viewer.is_resident:
+        if not is_guardian_of(db, viewer.id, child_id):
+            abort(404)
+    elif not viewer.has_role(Role.HEALTH_STAFF):
+        abort(403)
+    child = find_resident(db, child_id) or abort(404)
+    log_access(db, child.id, "read", resource, purpose)
+    return child
+
+
+def tr_status(status: schedule.VaccineStatus) -> dict:
+    """A schedule answer with every text translated, ready for a template."""
+    return {"label": _(schedule.VACCINE_LABELS[status.vaccine]) + (
+                " " + _(status.phase) if status.phase else ""),
+            "status": status.status.value,
+            "status_label": _(schedule.STATUS_LABELS[status.status]),
+            "reason": schedule.explain(status, _),
+            "window": status.window, "given": status.doses_given,
+            "planned": status.doses_planned}
+
+
+SEX_WORDS = {"male": "男の子", "female": "女の子"}
+
+
+def charts_for(book) -> list[dict]:
+    """The three growth charts (SVG markup) of a child's handbook."""
+    sex = growth.sex_key(book.child.sex.value)
+    words = {"age": _("月齢"), "months": _("か月"), "years": _("歳"),
+             "survey": _("令和5年（2023年）乳幼児身体発育調査（こども家庭庁） 3〜97パーセンタイル"),
+             "no_reference": _("この性別・年齢の基準曲線はありません")}
+    charts = []
+    for measure in growth.Measure:
+        points = growth_points(book, measure)
+        title = _(growth.MEASURE_LABELS[measure]) + (
+            f"（{_(SEX_WORDS[sex])}）" if sex else "")
+        charts.append({"measure": measure.value, "title": title, "count": len(points),
+                       "svg": growth.growth_chart_svg(measure, sex, book.child.birth_date,
+                                                      points, title, words)})
+    return charts
+
+
+@bp.app_template_filter("mh_value")
+def display_value(value, spec=None) -> str:
+    """A stored value as the handbook writes it (choices by their label, dates in 年月日)."""
+    if value is None or value == "":
+        return "—"
+    if spec is not None and spec.choices:
+        return _(dict(spec.choices).get(value, value))
+    if isinstance(value, bool):
+        return _("あり") if value else _("なし")
+    if isinstance(value, date):
+        return _("%(y)s年%(m)s月%(d)s日", y=value.year, m=value.month, d=value.day)
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+@bp.app_template_filter("mh_age")
+def display_age(birth: date, on: date) -> str:
+    """Age at a checkup as the handbook writes it: 〇か月〇日 under 1 year, else 〇歳〇か月."""
+    months = schedule.age_in_months(birth, on)
+    days = (on - schedule.add_months(birth, months)).days
+    if months < 12:
+        return _("%(m)sか月%(d)s日", m=months, d=days)
+    return _("%(y)s歳%(m)sか月", y=months // 12, m=months % 12)
 
 
 @bp.get("/")
 @signed_in_required
 def index():
-    return render_template("maternal_health/index.html")
+    if is_health_staff():
+        return redirect(url_for("maternal_health.staff_home"))
+    if not current_viewer().is_resident:
+        abort(403)
+    from services.maternal_health.views_resident import my_handbook
+    return my_handbook()
+
+
+from services.maternal_health import views_resident, views_staff  # noqa: E402,F401

@@ -1,0 +1,196 @@
+"""Health staff (保健師・母子保健担当) pages of their own city: resident search, a resident's
+handbook records, one entry form per record type, amendments with a reason, and the
+worklists of children overdue for a vaccine or a statutory checkup (with CSV export)."""
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from portal.api import (GuardianLink, Resident, Role, current_viewer, get_db, log_access,
+                        record_usage, scoped, staff_required)
+from services.maternal_health.forms import SearchForm, form_class
+from services.maternal_health.models import Pregnancy
+from services.maternal_health.services import (
+    CHECKUP_OCCASIONS, CHILD_RECORDS, MOTHER_RECORDS, RECORD_TYPES, Author, RecordRefused,
+    amend_record, amendments_for, child_handbook, create_record, find_record, find_resident,
+    mother_records, search_residents, worklist)
+from services.maternal_health.views import bp, charts_for, today, tr_status
+
+HEALTH = Role.HEALTH_STAFF
+
+
+def _author() -> Author:
+    viewer = current_viewer()
+    return Author(viewer.id, viewer.name)
+
+
+def _record_type(kind: str):
+    return RECORD_TYPES.get(kind) or abort(404)
+
+
+@bp.get("/staff/")
+@staff_required(HEALTH)
+def staff_home():
+    form = SearchForm(request.args)
+    db = get_db()
+    residents = search_residents(db, form.q.data or "") if form.validate() else []
+    for person in residents:
+        log_access(db, person.id, "read", "maternal_health.search", "母子保健の対象者検索（職員）")
+    db.commit()
+    return render_template("maternal_health/staff_home.html", form=form, residents=residents)
+
+
+@bp.get("/staff/residents/<int:resident_id>")
+@staff_required(HEALTH)
+def staff_resident(resident_id: int):
+    """Everything of the handbook about one resident, with the amendment history."""
+    db = get_db()
+    person = find_resident(db, resident_id) or abort(404)
+    log_access(db, person.id, "read", "maternal_health.staff_record", "母子健康手帳の確認（職員）")
+    book = child_handbook(db, person, today())
+    records = mother_records(db, person.id)
+    guardians = db.scalars(scoped(Resident).join(GuardianLink, GuardianLink.guardian_id == Resident.id)
+                           .where(GuardianLink.child_id == person.id)).all()
+    history = amendments_for(db, person.id)
+    db.commit()
+    shows_child = bool(book.checkups or book.immunisations or book.birth or guardians)
+    return render_template(
+        "maternal_health/staff_resident.html", person=person, book=book, records=records,
+        guardians=guardians, history=history, shows_child=shows_child,
+        charts=charts_for(book) if shows_child else [],
+        schedule=[tr_status(s) for s in book.schedule] if shows_child else [],
+        occasions=dict(CHECKUP_OCCASIONS), types=RECORD_TYPES,
+        mother_kinds=MOTHER_RECORDS, child_kinds=CHILD_RECORDS,
+        field_labels=_field_labels())
+
+
+def _field_labels() -> dict:
+    return {(rt.key, spec.name): spec.label for rt in RECORD_TYPES.values() for spec in rt.fields}
+
+
+@bp.route("/staff/residents/<int:resident_id>/records/<kind>/new", methods=["GET", "POST"])
+@staff_required(HEALTH)
+def new_record(resident_id: int, kind: str):
+    record_type = _record_type(kind)
+    db = get_db()
+    person = find_resident(db, resident_id) or abort(404)
+    form = form_class(record_type)()
+    if form.validate_on_submit():
+        try:
+            links = _links(db, record_type, person)
+            row, checked = create_record(db, record_type, person, form.values(), _author(),
+                                         today(), **links)
+        except RecordRefused as refused:
+            _show_errors(form, refused)
+        else:
+            log_access(db, person.id, "write", f"maternal_health.{kind}", "母子健康手帳の記録（職員）")
+            record_usage(db, "maternal_health", "record_written")
+            db.commit()
+            flash(_("%(record)sを記録しました。", record=_(record_type.label)), "success")
+            for flag in checked.flags.values():
+                flash(_(flag.message, **flag.args), "warning")
+            return redirect(url_for("maternal_health.staff_resident", resident_id=person.id))
+    db.rollback()
+    log_access(db, person.id, "read", f"maternal_health.{kind}", "母子健康手帳の記録（職員）")
+    db.commit()
+    return render_template("maternal_health/record_form.html", form=form, person=person,
+                           record_type=record_type, amend=None), 422 if form.errors else 200
+
+
+@bp.route("/staff/records/<kind>/<int:record_id>/amend", methods=["GET", "POST"])
+@staff_required(HEALTH)
+def amend(kind: str, record_id: int):
+    record_type = _record_type(kind)
+    db = get_db()
+    row = find_record(db, record_type, record_id) or abort(404)
+    person = find_resident(db, getattr(row, record_type.subject)) or abort(404)
+    form = form_class(record_type, amend=True)()
+    if request.method == "GET":
+        form.load(row)
+    elif form.validate_on_submit():
+        try:
+            amend_record(db, record_type, row, person, form.values(), form.reason.data,
+                         _author(), today())
+        except RecordRefused as refused:
+            _show_errors(form, refused)
+        else:
+            log_access(db, person.id, "amend", f"maternal_health.{kind}", "母子健康手帳の訂正（職員）")
+            record_usage(db, "maternal_health", "record_written")
+            db.commit()
+            flash(_("%(record)sを訂正しました。", record=_(record_type.label)), "success")
+            return redirect(url_for("maternal_health.staff_resident", resident_id=person.id))
+    db.rollback()
+    log_access(db, person.id, "read", f"maternal_health.{kind}", "母子健康手帳の訂正（職員）")
+    db.commit()
+    return render_template("maternal_health/record_form.html", form=form, person=person,
+                           record_type=record_type, amend=row), 422 if form.errors else 200
+
+
+def _links(db, record_type, person) -> dict:
+    """The other records a new one hangs on: prenatal checkups on the latest pregnancy, a
+    birth on its mother (a guardian of the child)."""
+    if record_type.key == "prenatal":
+        pregnancy = db.scalar(scoped(Pregnancy, Pregnancy.mother_id == person.id)
+                              .order_by(Pregnancy.notified_on.desc()))
+        if pregnancy is None:
+            raise RecordRefused({"checked_on": [("妊娠届出を先に登録してください。", {})]})
+        return {"pregnancy_id": pregnancy.id}
+    if record_type.key == "birth":
+        mother = db.scalar(scoped(Resident).join(GuardianLink, GuardianLink.guardian_id == Resident.id)
+                           .where(GuardianLink.child_id == person.id)
+                           .order_by(Resident.sex.desc(), Resident.id))
+        if mother is None:
+            raise RecordRefused({"born_on": [("保護者が登録されていません。住民記録を確認してください。", {})]})
+        return {"mother_id": mother.id}
+    return {}
+
+
+def _show_errors(form, refused: RecordRefused) -> None:
+    for name, messages in refused.errors.items():
+        field = getattr(form, name, None)
+        target = field if field is not None else form.reason if hasattr(form, "reason") else None
+        for message, args in messages:
+            text = _(message, **args)
+            if target is None:
+                flash(text, "error")
+            else:
+                target.errors = list(target.errors) + [text]
+
+
+@bp.get("/staff/worklist")
+@staff_required(HEALTH)
+def staff_worklist():
+    db = get_db()
+    rows = worklist(db, today())
+    _log_worklist(db, rows)
+    db.commit()
+    return render_template("maternal_health/worklist.html", rows=rows, today=today())
+
+
+@bp.get("/staff/worklist.csv")
+@staff_required(HEALTH)
+def staff_worklist_csv():
+    """Reminder letters (勧奨通知) mail-merge: one line per child and item."""
+    db = get_db()
+    rows = worklist(db, today())
+    _log_worklist(db, rows)
+    db.commit()
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["住民番号", "氏名", "カナ", "生年月日", "住所", "項目", "内容"])
+    for row in rows:
+        c = row.child
+        writer.writerow([c.number, c.name, c.name_kana, c.birth_date.isoformat(), c.address,
+                         _(row.item), row.detail])
+    body = "\ufeff" + out.getvalue()   # BOM: spreadsheet software in Japan expects it
+    return Response(body, mimetype="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="kanshou-{today().isoformat()}.csv"',
+        "Cache-Control": "no-store"})
+
+
+def _log_worklist(db, rows) -> None:
+    for child_id in sorted({row.child.id for row in rows}):
+        log_access(db, child_id, "read", "maternal_health.worklist", "未接種者・未受診者への勧奨（職員）")
