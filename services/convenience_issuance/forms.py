@@ -1,0 +1,24 @@
+"""Forms of the convenience_issuance service (Flask-WTF)."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import StringField
+from wtforms.validators import DataRequired, Length
+
+
+class VerifyForm(FlaskForm):
+    """確認コードの入力 (a GET form anyone may use; nothing changes, so no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    code = StringField(_l("確認コード"), validators=[DataRequired(_l("確認コードを入力してください。")),
+                                                 Length(max=40)])
+
+
+class RevokeForm(FlaskForm):
+    """失効 of an issued certificate by the city's issuance staff."""
+
+    reason = StringField(_l("失効の理由"), validators=[
+        DataRequired(_l("失効の理由を入力してください。")), Length(max=200, message=_l("200文字以内で入力してください。"))])

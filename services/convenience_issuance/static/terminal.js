@@ -1,0 +1,126 @@
+// Reference store terminal: the same JSON API a multi-copy terminal uses. The card bridge
+// (its own window and origin) takes the PIN and signs; only the signed token comes back.
+(() => {
+  "use strict";
+  const root = document.getElementById("terminal");
+  if (!root) return;
+  const text = document.getElementById("terminal-messages").dataset;
+  const api = root.dataset.api;
+  const bridge = root.dataset.bridge;
+  const bridgeOrigin = new URL(bridge).origin;
+  const $ = (id) => document.getElementById(id);
+  let challenge = null, accessToken = null, bridgeWindow = null, idempotencyKey = null, fee = 0;
+
+  function show(message, isError) {
+    const status = $("status");
+    status.hidden = false;
+    status.textContent = message;
+    status.classList.toggle("error", Boolean(isError));
+  }
+
+  function step(name) {
+    for (const id of ["step-city", "step-choose", "step-pay"]) { $(id).hidden = id !== name; }
+  }
+
+  async function call(method, path, body) {
+    const headers = {"Content-Type": "application/json"};
+    if (accessToken) headers.Authorization = "Bearer " + accessToken;
+    if (idempotencyKey && path.endsWith("/payment")) headers["Idempotency-Key"] = idempotencyKey;
+    const response = await fetch(api + path, {method, headers, credentials: "omit",
+      body: body === undefined ? undefined : JSON.stringify(body)});
+    let data = {};
+    try { data = await response.json(); } catch (e) { data = {}; }
+    return {ok: response.ok, data};
+  }
+
+  async function start() {
+    const {ok, data} = await call("POST", "/sessions/challenge",
+      {municipality: $("city").value, terminal_id: root.dataset.terminalId});
+    if (!ok) { show(data.message || text.failed, true); return; }
+    challenge = data;
+    show(text.placeCard, false);
+    const url = bridge + "/sign?origin=" + encodeURIComponent(data.origin) +
+      "&nonce=" + encodeURIComponent(data.nonce) + "&purpose=login&kiosk=1";
+    bridgeWindow = window.open(url, "madoguchi-bridge", "popup,width=520,height=720");
+    if (!bridgeWindow) show(text.popupBlocked, true);
+  }
+
+  async function receiveToken(token) {
+    const {ok, data} = await call("POST", "/sessions", {request_id: challenge.request_id,
+      nonce: challenge.nonce, terminal_id: root.dataset.terminalId, token});
+    if (bridgeWindow && !bridgeWindow.closed) {
+      bridgeWindow.postMessage(ok ? {type: "madoguchi-done"} :
+        {type: "madoguchi-refused", message: data.message || text.failed}, bridgeOrigin);
+    }
+    if (!ok) { show(data.message || text.failed, true); return; }
+    accessToken = data.access_token;
+    $("holder").textContent = data.holder.masked_name + " — " + data.municipality.name;
+    renderOffers(data.catalogue);
+    $("status").hidden = true;
+    step("step-choose");
+  }
+
+  function renderOffers(offers) {
+    const list = $("offers");
+    list.replaceChildren();
+    for (const offer of offers) {
+      const item = document.createElement("li");
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "button tile" + (offer.available ? "" : " unavailable");
+      button.textContent = offer.label + "　" + offer.fee + text.yen;
+      button.disabled = !offer.available;
+      if (!offer.available && offer.reason) button.title = offer.reason.message;
+      button.addEventListener("click", () => choose(offer));
+      item.append(button);
+      list.append(item);
+    }
+    $("juminhyo-options").hidden = !offers.some((o) => o.certificate_type === "juminhyo");
+  }
+
+  async function choose(offer) {
+    const options = {};
+    if (offer.certificate_type === "juminhyo") {
+      options.household = $("opt-household").checked;
+      options.relationship = $("opt-relationship").checked;
+      options.honseki = $("opt-honseki").checked;
+    }
+    if (offer.fiscal_years && offer.fiscal_years.length) {
+      options.fiscal_year = offer.fiscal_years[offer.fiscal_years.length - 1];
+    }
+    const {ok, data} = await call("POST", "/request/quote", {certificate_type: offer.certificate_type, options});
+    if (!ok) { show(data.message || text.failed, true); return; }
+    fee = data.fee;
+    idempotencyKey = "ref-" + crypto.randomUUID();
+    $("quote").textContent = data.label + "　" + data.fee + text.yen;
+    step("step-pay");
+  }
+
+  async function pay() {
+    $("pay").disabled = true;
+    const {ok, data} = await call("POST", "/request/payment", {amount: fee});
+    if (!ok) { show(data.message || text.failed, true); $("pay").disabled = false; return; }
+    show(text.paid, false);
+    const pdf = await fetch(data.certificate.pdf_url, {headers: {Authorization: "Bearer " + accessToken}});
+    const printed = pdf.ok;
+    if (printed) window.open(URL.createObjectURL(await pdf.blob()), "_blank");
+    await call("POST", "/request/outcome", {result: printed ? "printed" : "failed"});
+    show(printed ? text.printed : text.failed, !printed);
+    accessToken = null;
+  }
+
+  async function cancel() {
+    await call("DELETE", "/request");
+    accessToken = null;
+    step("step-city");
+  }
+
+  window.addEventListener("message", (event) => {
+    if (event.origin !== bridgeOrigin || !event.data || typeof event.data !== "object") return;
+    if (event.data.type === "madoguchi-card-token") receiveToken(event.data.token);
+    if (event.data.type === "madoguchi-bridge-error") show(event.data.message || text.failed, true);
+  });
+  $("start").addEventListener("click", start);
+  $("pay").addEventListener("click", pay);
+  $("cancel").addEventListener("click", cancel);
+})();

@@ -1,0 +1,58 @@
+"""Public pages: certificate verification (scan or type the code) and the reference terminal.
+
+Both are served without a sign-in (`public_endpoints`). The verification page shows only
+what the paper itself shows — genuine or not, type, issue date, masked holder name — and is
+rate-limited (CONVENIENCE_VERIFY_RATE_LIMIT, default 20/minute per address)."""
+from __future__ import annotations
+
+from flask import current_app, render_template, request
+from sqlalchemy import select
+
+from portal.api import Municipality, across_municipalities, database
+from portal.extensions import limiter
+from services.convenience_issuance.forms import VerifyForm
+from services.convenience_issuance.issuance import normalise_code
+from services.convenience_issuance.models import IssuedCertificate
+from services.convenience_issuance.services import CERTIFICATE_LABELS, CertificateType, to_jst
+from services.convenience_issuance.views import bp
+
+PUBLIC_VIEWS = {"convenience_issuance.verify", "convenience_issuance.terminal",
+                "convenience_issuance.static"}
+
+
+@bp.get("/verify")
+@limiter.limit(lambda: current_app.config.get("CONVENIENCE_VERIFY_RATE_LIMIT", "20/minute"))
+def verify():
+    form = VerifyForm(request.args)
+    result = None
+    if "code" in request.args and form.validate():
+        result = lookup(normalise_code(form.code.data))
+    return render_template("convenience_issuance/verify.html", form=form, result=result,
+                           searched="code" in request.args)
+
+
+def lookup(code: str) -> dict | None:
+    """The public facts of a certificate, or None. Codes are unique across cities."""
+    if len(code) != 19:
+        return None
+    with database().transaction() as db:
+        found = db.scalar(across_municipalities(
+            select(IssuedCertificate).where(IssuedCertificate.verification_code == code)))
+        if found is None:
+            return None
+        city = db.get(Municipality, found.municipality_id)
+        return {"label": CERTIFICATE_LABELS[CertificateType(found.certificate_type)],
+                "issued_on": to_jst(found.issued_at).date(), "holder": found.holder_masked_name,
+                "city": city.name, "number": f"{city.code}-{found.issuance_number}",
+                "revoked": found.revoked_at is not None}
+
+
+@bp.get("/terminal")
+def terminal():
+    """Reference store terminal (same API as a real one; the card bridge signs)."""
+    code = (request.args.get("municipality") or "")[:6]
+    with database().transaction() as db:
+        cities = db.scalars(select(Municipality).order_by(Municipality.code)).all()
+        offering = [c for c in cities if "convenience_issuance" in c.enabled_services]
+    return render_template("convenience_issuance/terminal.html", cities=offering, selected=code,
+                           bridge=current_app.config["CARD_BRIDGE_URL"].rstrip("/"))
