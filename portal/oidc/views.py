@@ -1,3 +1,253 @@
-from flask import Blueprint
+"""OpenID Connect provider (OIDC プロバイダ): partner services rely on a resident's card
+login. Routes: discovery, JWKS, authorization (with the consent screen), token, userinfo.
+See docs/oidc.md."""
+from __future__ import annotations
+
+import logging
+
+from authlib.integrations.flask_oauth2 import ResourceProtector
+from authlib.integrations.flask_oauth2.requests import FlaskJsonRequest
+from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.rfc6749 import InvalidScopeError
+from authlib.oidc.core.errors import ConsentRequiredError
+from flask import (Blueprint, current_app, g, jsonify, make_response, redirect,
+                   render_template, request, url_for)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
+
+from portal.audit.services import log_access
+from portal.auth import current_viewer
+from portal.db import scoped
+from portal.extensions import csrf, database, get_db
+from portal.oidc import keys
+from portal.oidc.models import OidcToken  # also registers the oidc_* tables at app start
+from portal.oidc.server import (AccessTokenValidator, NotConfigured, build_server, db,
+                                issuer, key_store, resource_name, setting, signing_key,
+                                subject_for)
+from portal.oidc.services import (SCOPE_CLAIMS, SUPPORTED_SCOPES, claims_for, find_client,
+                                  supported_claims)
+from portal.registry.models import Resident, ResidentStatus
+from portal.tenancy.models import Municipality
 
 bp = Blueprint("oidc", __name__)
+log = logging.getLogger("madoguchi.oidc")
+
+# What the consent screen says each scope shares (同意画面の表示).
+SCOPE_LABELS = {
+    "openid": _l("利用者識別番号（この連携先専用の番号で、ほかの連携先とは共通しません）"),
+    "profile": _l("氏名、氏名のフリガナ、性別"),
+    "birthdate": _l("生年月日"),
+    "address": _l("住所"),
+}
+
+protector = ResourceProtector()
+protector.register_token_validator(AccessTokenValidator())
+
+
+@bp.record_once
+def _install(state) -> None:
+    state.app.extensions["madoguchi.oidc"] = build_server()
+
+
+def provider():
+    return current_app.extensions["madoguchi.oidc"]
+
+
+@bp.errorhandler(NotConfigured)
+@bp.errorhandler(keys.NoSigningKey)
+def _not_configured(error):
+    log.error("OIDC provider not configured: %s", error)
+    return jsonify(error="temporarily_unavailable",
+                   error_description="OpenID provider not configured"), 503
+
+
+# --- discovery and keys ----------------------------------------------------------------
+
+@bp.get("/.well-known/openid-configuration")
+def discovery():
+    """Provider metadata (OpenID Connect Discovery 1.0 section 3)."""
+    base = issuer()
+    return jsonify({
+        "issuer": base,
+        "authorization_endpoint": base + url_for("oidc.authorize"),
+        "token_endpoint": base + url_for("oidc.token"),
+        "userinfo_endpoint": base + url_for("oidc.userinfo"),
+        "jwks_uri": base + url_for("oidc.jwks"),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code"],
+        "subject_types_supported": ["pairwise"],
+        "id_token_signing_alg_values_supported": [keys.ALGORITHM],
+        "scopes_supported": list(SUPPORTED_SCOPES),
+        "claims_supported": supported_claims(),
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "code_challenge_methods_supported": ["S256"],
+        "claims_locales_supported": ["ja", "ja-Kana-JP"],
+        "ui_locales_supported": list(current_app.config.get("LOCALES", ["ja"])),
+        "request_parameter_supported": False,
+        "request_uri_parameter_supported": False,
+        "claims_parameter_supported": False,
+    })
+
+
+@bp.get("/oidc/jwks")
+def jwks():
+    """The public keys: the active one and the recently retired ones."""
+    with database().transaction() as session:
+        g.oidc_db = session
+        signing_key()  # development and tests create the first key here
+        return jsonify(keys.jwks(key_store(session), setting("OIDC_PUBLISHED_KEYS")))
+
+
+# --- authorization and consent ---------------------------------------------------------
+
+@bp.route("/oidc/authorize", methods=["GET", "POST"])
+def authorize():
+    """Ask the signed-in resident to share their registry claims with a partner service."""
+    viewer = current_viewer()
+    if viewer is not None and not viewer.is_resident:
+        return _refuse(_("職員のアカウントでは連携先サービスにログインできません。"), 403)
+    g.oidc_db = get_db()
+    resident = _signed_in_resident()
+    try:
+        grant = provider().get_consent_grant(end_user=resident)
+    except OAuth2Error as error:
+        return _authorization_error(error)
+    if resident is None:
+        return redirect(url_for("cards.login_page", next=request.full_path))
+    g.oidc_client = client = grant.client
+    refusal = _refusal_for(client, resident)
+    if refusal is not None:
+        return refusal
+    state = grant.request.payload.state
+    if "openid" not in grant.request.scope.split():
+        return _authorization_error(InvalidScopeError(
+            "scope must include 'openid'", redirect_uri=grant.redirect_uri, state=state))
+    if "none" in (request.args.get("prompt") or "").split():
+        # Consent is asked every time, so a silent request can never be answered.
+        return _authorization_error(ConsentRequiredError(redirect_uri=grant.redirect_uri,
+                                                         state=state))
+    if request.method == "GET":
+        return _consent_page(client, grant.request.scope.split())
+    return _decide(grant, client, resident)
+
+
+def _signed_in_resident() -> Resident | None:
+    viewer = current_viewer()
+    if viewer is None:
+        return None
+    return db().scalar(scoped(Resident, Resident.id == viewer.id))
+
+
+def _refusal_for(client, resident: Resident):
+    """A plain refusal when this resident may not use this client (no redirect: the
+    client learns nothing about residents of other cities)."""
+    if client.municipality_id != resident.municipality_id:
+        city = db().get(Municipality, client.municipality_id)
+        return _refuse(_("%(client)sは%(city)sにお住まいの方のためのサービスです。ご利用いただけません。",
+                         client=client.name, city=city.name if city else ""), 403)
+    if resident.status != ResidentStatus.ACTIVE:
+        return _refuse(_("現在、この市の住民として登録されていないため連携できません。"), 403)
+    if resident.support_block:
+        # 支援措置: nothing of this person may leave the counter, not even to a partner.
+        return _refuse(_("この連携はご利用いただけません。窓口にご相談ください。"), 403)
+    return None
+
+
+def _consent_page(client, scopes: list[str]):
+    city = db().get(Municipality, client.municipality_id)
+    shared = [(scope, SCOPE_LABELS[scope], SCOPE_CLAIMS[scope])
+              for scope in SUPPORTED_SCOPES if scope in scopes]
+    return render_template("oidc/consent.html", client=client, city=city, shared=shared,
+                           action=request.full_path)
+
+
+def _decide(grant, client, resident: Resident):
+    allowed = request.form.get("decision") == "allow"
+    if allowed:
+        scopes = grant.request.scope
+        log_access(db(), resident.id, "create", resource_name(client),
+                   f"{client.name}への情報提供に同意（{scopes}）"[:200])
+    response = provider().create_authorization_response(
+        grant_user=resident if allowed else None, grant=grant)
+    db().commit()
+    return _send_back(response, client)
+
+
+def _send_back(response, client):
+    """Return to the client through a page, not a 302: the portal's CSP `form-action
+    'self'` would make browsers block a redirect to another origin after the consent form
+    is posted. The Refresh header moves on at once; the link is the fallback."""
+    target = response.headers.get("Location")
+    if response.status_code != 302 or not target:
+        return response
+    page = make_response(render_template("oidc/return.html", client=client, target=target))
+    page.headers["Refresh"] = f"0; url={target}"
+    return page
+
+
+def _authorization_error(error: OAuth2Error):
+    """Errors with a verified redirect URI go back to the client (RFC 6749 4.1.2.1); the
+    others (unknown client, unregistered redirect URI) stay here as a plain page."""
+    if error.redirect_uri:
+        status, body, headers = error()
+        return make_response(body, status, headers)
+    log.info("authorization request refused: %s %s", error.error, error.description)
+    return _refuse(_("連携先サービスからの要求が正しくありません。連携先サービスにお問い合わせください。"),
+                   400, detail=f"{error.error}: {error.description or ''}")
+
+
+def _refuse(message: str, status: int, detail: str | None = None):
+    return render_template("oidc/refused.html", message=message, detail=detail), status
+
+
+# --- token and userinfo (server to server, no CSRF token) ------------------------------
+
+@bp.post("/oidc/token")
+def token():
+    """Exchange a code (with its PKCE verifier) for an ID token and an access token."""
+    client = _presented_client()
+    with database().transaction(client.municipality_id if client else None) as session:
+        g.oidc_db, g.oidc_client = session, client
+        return provider().create_token_response()
+
+
+def _presented_client():
+    auth = request.authorization
+    client_id = auth.username if auth and auth.type == "basic" else request.form.get("client_id")
+    with database().transaction() as session:
+        return find_client(session, client_id)
+
+
+@bp.route("/oidc/userinfo", methods=["GET", "POST"])
+def userinfo():
+    """The claims of the token's scopes, nothing more (OIDC Core 5.3)."""
+    with database().transaction() as lookup:
+        g.oidc_db = lookup
+        try:
+            found = protector.validate_request(["openid"], FlaskJsonRequest(request))
+        except OAuth2Error as error:
+            status, body, headers = error()
+            return jsonify(dict(body)), status, headers
+        token_id, mid = found.row.id, found.row.municipality_id
+    with database().transaction(mid) as session:
+        g.oidc_db = session
+        return _claims_response(session, token_id)
+
+
+def _claims_response(session: Session, token_id: int):
+    row = session.scalar(scoped(OidcToken, OidcToken.id == token_id))
+    resident = session.scalar(scoped(Resident, Resident.id == row.resident_id,
+                                     Resident.status == ResidentStatus.ACTIVE))
+    if resident is None:
+        return jsonify(error="invalid_token"), 401, {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+    log_access(session, resident.id, "export", resource_name(row.client),
+               f"{row.client.name}への登録情報の提供")
+    claims = {"sub": subject_for(row.client, resident.id)}
+    claims.update(claims_for(resident, set(row.scope.split())))
+    return jsonify(claims)
+
+
+for _view in (token, userinfo):
+    csrf.exempt(_view)

@@ -1,0 +1,172 @@
+"""Tables of the OpenID Connect provider (OIDC プロバイダ). Every table starts with `oidc_`.
+
+Clients, codes and tokens belong to one municipality: a partner service is registered by a
+city for that city's residents, so the tenant scope of `portal.db` keeps them apart like any
+personal record. Signing keys belong to the deployment and are shared by all cities.
+"""
+from __future__ import annotations
+
+import time
+from datetime import datetime
+
+from authlib.oauth2.rfc6749 import ClientMixin, TokenMixin
+from authlib.oidc.core import AuthorizationCodeMixin
+from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.db import Base, TenantScoped
+
+RESPONSE_TYPES = ("code",)          # no implicit or hybrid flow
+GRANT_TYPES = ("authorization_code",)
+AUTH_METHODS = ("client_secret_basic", "client_secret_post")
+
+
+class OidcClient(TenantScoped, Base):
+    """A relying party (連携先サービス) registered by one municipality."""
+
+    __tablename__ = "oidc_client"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(64), unique=True)
+    # SHA-256 of a 256-bit random secret: the secret has full entropy, so a slow password
+    # hash would add nothing but latency on every token request.
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(100))
+    redirect_uris: Mapped[list[str]] = mapped_column(JSON)
+    # Pairwise `sub` values are the same for every client of one sector (OIDC Core 8.1).
+    sector_identifier: Mapped[str] = mapped_column(String(255))
+    scopes: Mapped[list[str]] = mapped_column(JSON)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime]
+
+    # --- authlib ClientMixin -------------------------------------------------------------
+    def get_client_id(self) -> str:
+        return self.client_id
+
+    def get_default_redirect_uri(self) -> str | None:
+        # Only an unambiguous registration may omit redirect_uri in the request.
+        return self.redirect_uris[0] if len(self.redirect_uris) == 1 else None
+
+    def get_allowed_scope(self, scope: str | None) -> str:
+        if not scope:
+            return ""
+        return " ".join(s for s in scope.split() if s in self.scopes)
+
+    def check_redirect_uri(self, redirect_uri: str) -> bool:
+        return redirect_uri in self.redirect_uris  # exact match, no prefixes or patterns
+
+    def check_client_secret(self, client_secret: str) -> bool:
+        from portal.oidc.services import secret_matches
+        return secret_matches(client_secret, self.secret_hash)
+
+    def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
+        return endpoint != "token" or method in AUTH_METHODS
+
+    def check_response_type(self, response_type: str) -> bool:
+        return response_type in RESPONSE_TYPES
+
+    def check_grant_type(self, grant_type: str) -> bool:
+        return grant_type in GRANT_TYPES
+
+
+class OidcAuthorizationCode(TenantScoped, Base):
+    """A one-time authorization code (認可コード). Kept after use so a replay is noticed."""
+
+    __tablename__ = "oidc_authorization_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    client_pk: Mapped[int] = mapped_column(ForeignKey("oidc_client.id"), index=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("resident.id"), index=True)
+    redirect_uri: Mapped[str] = mapped_column(Text)
+    scope: Mapped[str] = mapped_column(String(200))
+    nonce: Mapped[str | None] = mapped_column(String(255))
+    code_challenge: Mapped[str] = mapped_column(String(128))
+    code_challenge_method: Mapped[str] = mapped_column(String(8))
+    auth_time: Mapped[int]
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+    client: Mapped[OidcClient] = relationship()
+
+
+class CodeView(AuthorizationCodeMixin):
+    """What authlib reads of a stored code (the row itself never leaves the session)."""
+
+    def __init__(self, row: OidcAuthorizationCode) -> None:
+        self.row = row
+        self.code_challenge = row.code_challenge
+        self.code_challenge_method = row.code_challenge_method
+
+    def get_redirect_uri(self) -> str:
+        return self.row.redirect_uri
+
+    def get_scope(self) -> str:
+        return self.row.scope
+
+    def get_nonce(self) -> str | None:
+        return self.row.nonce
+
+    def get_auth_time(self) -> int:
+        return self.row.auth_time
+
+
+class OidcToken(TenantScoped, Base):
+    """An access token (アクセストークン) for the userinfo endpoint; stored as a hash."""
+
+    __tablename__ = "oidc_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    client_pk: Mapped[int] = mapped_column(ForeignKey("oidc_client.id"), index=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("resident.id"), index=True)
+    code_pk: Mapped[int | None] = mapped_column(ForeignKey("oidc_authorization_code.id"),
+                                                index=True)
+    scope: Mapped[str] = mapped_column(String(200))
+    issued_at: Mapped[int]
+    expires_in: Mapped[int]
+    revoked: Mapped[bool] = mapped_column(default=False)
+
+    client: Mapped[OidcClient] = relationship()
+
+
+class TokenView(TokenMixin):
+    """authlib's view of a stored token."""
+
+    def __init__(self, row: OidcToken) -> None:
+        self.row = row
+        self.scope = row.scope
+
+    def check_client(self, client) -> bool:
+        return client.id == self.row.client_pk
+
+    def get_scope(self) -> str:
+        return self.row.scope
+
+    def get_expires_in(self) -> int:
+        return self.row.expires_in
+
+    def is_expired(self) -> bool:
+        return time.time() >= self.row.issued_at + self.row.expires_in
+
+    def is_revoked(self) -> bool:
+        return self.row.revoked
+
+    def get_user(self) -> int:
+        return self.row.resident_id
+
+    def get_client(self) -> OidcClient:
+        return self.row.client
+
+
+class OidcSigningKey(Base):
+    """An RS256 signing key of the deployment (署名鍵). The newest is active; the few
+    before it stay published in the JWKS so tokens signed before a rotation still verify."""
+
+    __tablename__ = "oidc_signing_key"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kid: Mapped[str] = mapped_column(String(64), unique=True)
+    private_pem: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(index=True)
