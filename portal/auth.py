@@ -99,7 +99,7 @@ def resident_required(view):
     def wrapped(*args, **kwargs):
         viewer = current_viewer()
         if viewer is None:
-            return redirect(url_for("public.home", next=request.path))
+            return redirect(url_for("cards.login_page", next=request.full_path.rstrip("?")))
         if not viewer.is_resident:
             abort(403)
         return view(*args, **kwargs)
@@ -128,6 +128,21 @@ def signed_in_required(view):
             return redirect(url_for("public.home", next=request.path))
         return view(*args, **kwargs)
     return wrapped
+
+
+def safe_next(value: str | None) -> str | None:
+    """A same-origin path to return to after sign-in, or None (never another site)."""
+    if not value or not value.startswith("/") or value.startswith(("//", "/\\")):
+        return None
+    return value
+
+
+def remember_next() -> None:
+    """Keep the page asked for across the sign-in steps (the session id changes, this
+    value is carried over by the sign-in views)."""
+    target = safe_next(request.args.get("next"))
+    if target:
+        session["login_next"] = target
 
 
 def dev_mode() -> bool:

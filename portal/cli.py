@@ -63,10 +63,12 @@ def db_upgrade(ctx: Context) -> None:
 
 def _register_groups() -> None:
     from portal.demo import demo
+    from portal.jointcloud.cli import cloud
+    from portal.oidc.cli import oidc
     from portal.registry.cli import registry
     from portal.staff.cli import staff
     from portal.tenancy.cli import municipality
-    for group in (municipality, staff, registry, demo):
+    for group in (municipality, staff, registry, oidc, cloud, demo):
         cli.add_command(group)
     try:
         from smartcard.cli import card, pki

@@ -33,6 +33,14 @@ DEFAULTS: dict[str, Any] = {
     "RATE_LIMIT_STORAGE": "memory://",
     # Kiosks: {"kiosk-id": {"municipality": "392049", "name": "…公民館"}}.
     "KIOSKS": {},
+    # OpenID Connect provider (see docs/oidc.md).
+    "OIDC_ISSUER": None,
+    "OIDC_PAIRWISE_SECRET": None,
+    "OIDC_KEY_DIR": None,
+    "OIDC_PUBLISHED_KEYS": 3,
+    "OIDC_CODE_SECONDS": 120,
+    "OIDC_TOKEN_SECONDS": 600,
+    "OIDC_ID_TOKEN_SECONDS": 600,
     # Service plugins this deployment loads (None = every installed plugin).
     "SERVICES": None,
     "DEFAULT_LOCALE": "ja",

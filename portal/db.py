@@ -56,6 +56,9 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         # isolation_level=None + an explicit BEGIN: pysqlite's own transaction handling
         # breaks SAVEPOINTs, which nested units of work and the test harness rely on.
+        # IMMEDIATE: every unit of work may write (views log each read), and a deferred
+        # transaction that reads, then writes after another writer committed, fails at
+        # once with SQLITE_BUSY instead of waiting; taking the write lock up front waits.
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30,
                                   "isolation_level": None}
     else:
@@ -63,7 +66,7 @@ def make_engine(url: str) -> Engine:
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
     return engine
 
 

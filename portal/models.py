@@ -8,3 +8,6 @@ from portal.tenancy.models import Municipality  # noqa: F401
 from portal.metering.models import UsageEvent  # noqa: F401
 from portal.cards.models import LoginChallenge  # noqa: F401
 from portal.sessions.models import UserSession  # noqa: F401
+from portal.oidc.models import OidcAuthorizationCode, OidcClient, OidcSigningKey, OidcToken  # noqa: F401
+from portal.jointcloud.models import (ApportionmentBasis, ConfigChange, CostLine,  # noqa: F401
+                                      Departure, StandaloneEstimate)

@@ -11,7 +11,8 @@ from flask import (Blueprint, abort, current_app, jsonify, render_template, requ
                    url_for)
 from flask_babel import gettext as _
 
-from portal.auth import Viewer, current_viewer, sign_in, sign_out, staff_required
+from portal.auth import (Viewer, current_viewer, remember_next, safe_next, sign_in, sign_out,
+                         staff_required)
 from portal.cards.errors import CardTokenError, MalformedToken, TokenTooLarge
 from portal.cards.models import CardBinding
 from portal.cards.services import (EnrollmentRefused, bind, consume_challenge, find_binding,
@@ -47,6 +48,7 @@ def certificate_key() -> str:
 
 @bp.get("/login")
 def login_page():
+    remember_next()
     return render_template("cards/login.html", bridge=bridge_url(), purpose="login")
 
 
@@ -118,9 +120,13 @@ def _sign_in_bound(binding: CardBinding):
                                         "resident not active")
             viewer = Viewer("resident", person.id, person.municipality_id, person.name)
         record_usage(db, "core", "sign_in")
-    sign_in(viewer, kiosk=bool(session.get("kiosk_id")))
+    target = safe_next(session.get("login_next")) or url_for("public.home")
+    kiosk_id = session.get("kiosk_id")
+    sign_in(viewer, kiosk=bool(kiosk_id))
+    if kiosk_id:
+        session["kiosk_id"] = kiosk_id
     log.info("card sign-in ok: %s %s binding %s", viewer.kind, viewer.id, binding.id)
-    return {"status": "signed_in", "redirect": url_for("public.home")}
+    return {"status": "signed_in", "redirect": target}
 
 
 def _start_enrollment(checked):

@@ -5,7 +5,8 @@ from flask import (Blueprint, current_app, flash, redirect, render_template, req
                    session, url_for)
 from flask_babel import gettext as _
 
-from portal.auth import Viewer, current_viewer, sign_in, sign_out, staff_required
+from portal.auth import (Viewer, current_viewer, remember_next, safe_next, sign_in, sign_out,
+                         staff_required)
 from portal.extensions import database, get_db
 from portal.staff.forms import LoginForm, TotpForm
 from portal.staff.models import ROLE_LABELS, StaffAccount
@@ -25,6 +26,7 @@ def _policy() -> LockoutPolicy:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
+    remember_next()
     form = LoginForm()
     if form.validate_on_submit():
         error = _first_factor(form)
@@ -47,8 +49,9 @@ def _first_factor(form: LoginForm) -> str | None:
             current_app.logger.info("staff sign-in refused: %s@%s", form.username.data,
                                     municipality.code)
             return _(refused.message)
+        target = session.get("login_next")
         session.clear()
-        session[PENDING] = {"id": account.id, "mid": municipality.id}
+        session[PENDING] = {"id": account.id, "mid": municipality.id, "next": target}
     return None
 
 
@@ -71,7 +74,7 @@ def login_totp():
                                 account.display_name, account.roles)
         if error is None:
             sign_in(viewer)
-            return redirect(request.args.get("next") or url_for("staff.dashboard"))
+            return redirect(safe_next(pending.get("next")) or url_for("staff.dashboard"))
         if error.locked:
             session.pop(PENDING, None)
         flash(_(error.message), "error")
