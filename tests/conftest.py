@@ -73,7 +73,9 @@ def app(app_config):
     """The app, its sessions bound to one connection whose outer transaction is rolled back."""
     application = create_app(app_config)
     database = application.extensions["madoguchi.db"]
-    connection = database.engine.connect()
+    # Deferred: the outer transaction takes SQLite's write lock only when a test writes, so
+    # tests that also open connections of their own can still read.
+    connection = database.engine.connect().execution_options(sqlite_deferred=True)
     outer = connection.begin()
     database.factory.configure(bind=connection, join_transaction_mode="create_savepoint")
     yield application

@@ -38,8 +38,8 @@ def set_language(code: str):
 
 @bp.get("/healthz")
 def healthz():
-    with database().engine.connect() as conn:
-        conn.execute(text("SELECT 1"))
+    with database().transaction() as db:
+        db.execute(text("SELECT 1"))
     return {"status": "ok"}
 
 
