@@ -74,8 +74,10 @@ def _register_groups() -> None:
         from smartcard.cli import card, pki
     except ImportError:  # a server install without the card side
         return
+    from smartcard.bridge.cli import bridge
     cli.add_command(card)
     cli.add_command(pki)
+    cli.add_command(bridge)
 
 
 def _register_plugin_groups() -> None:

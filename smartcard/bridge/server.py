@@ -2,7 +2,7 @@
 
 Routes (everything else is 404):
 
-``GET /sign?origin=&nonce=&purpose=login``
+``GET /sign?origin=&nonce=&purpose=login|bind_staff``
     The bridge window.  Shows the requesting origin before any PIN entry;
     refuses origins that are not configured with a plain page.
 ``POST /api/login`` · ``POST /api/enroll``
@@ -21,7 +21,6 @@ bridge itself (a DNS-rebinding page would send its own host name).
 """
 from __future__ import annotations
 
-import html
 import json
 import logging
 import queue
@@ -29,19 +28,20 @@ import re
 import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from importlib import resources
-from string import Template
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from .cardwork import BridgeFailure, CardDesk, app_version, failure, make_token, signed_data
 from .config import DEFAULT_PORT, BridgeConfig, try_normalize_origin
 from .events import CardEventHub
 from .grants import GrantBook
+from .pages import keyboard_markup, parse_query, pinpad_markup, render, static_file
 
 log = logging.getLogger("smartcard.bridge")
 
 NONCE_RE = re.compile(r"^[A-Za-z0-9+/_=-]{16,128}$")
-PURPOSES = ("login",)
+# What the auth-key signature is for: a sign-in, or a clerk binding their own card.
+# Both sign the same origin-bound data; the portal tells them apart by its nonce.
+PURPOSES = ("login", "bind_staff")
 MAX_BODY = 4096
 SSE_HEARTBEAT_S = 10.0
 STATIC_FILES = {"sign.js": "text/javascript; charset=utf-8", "bridge.css": "text/css; charset=utf-8"}
@@ -128,50 +128,6 @@ class Bridge:
 
     def __exit__(self, *exc_info) -> None:
         self.stop()
-
-
-# -- pages ----------------------------------------------------------------------------------------
-
-def _template(name: str) -> Template:
-    return Template(resources.files(__package__).joinpath("templates", name).read_text(encoding="utf-8"))
-
-
-def _static(name: str) -> bytes:
-    return resources.files(__package__).joinpath("static", name).read_bytes()
-
-
-def render(name: str, **values: str) -> bytes:
-    """Fill a template; every value is HTML-escaped (``raw_*`` keys are trusted markup)."""
-    escaped = {k: (v if k.startswith("raw_") else html.escape(str(v), quote=True)) for k, v in values.items()}
-    return _template(name).substitute(escaped).encode("utf-8")
-
-
-def pinpad_markup() -> str:
-    """The kiosk's on-screen PIN pad: large digit buttons, correction and clear."""
-    keys = [str(d) for d in range(1, 10)] + ["clear", "0", "back"]
-    labels = {"clear": "クリア", "back": "1字消す"}
-    buttons = "".join(f'<button type="button" class="key" data-key="{k}">{labels.get(k, k)}</button>'
-                      for k in keys)
-    return f'<div class="pinpad" id="pinpad" data-for="pin">{buttons}</div>'
-
-
-def keyboard_markup() -> str:
-    """The kiosk's on-screen keyboard for the signing password (A–Z, 0–9)."""
-    keys = list("1234567890QWERTYUIOPASDFGHJKLZXCVBNM") + ["clear", "back"]
-    labels = {"clear": "クリア", "back": "1字消す"}
-    buttons = "".join(f'<button type="button" class="key" data-key="{k}">{labels.get(k, k)}</button>'
-                      for k in keys)
-    return f'<div class="keyboard" id="keyboard" data-for="password">{buttons}</div>'
-
-
-def parse_query(query: str) -> dict[str, str]:
-    """Query parameters without turning ``+`` into a space (a base64 nonce may hold ``+``)."""
-    params: dict[str, str] = {}
-    for part in query.split("&"):
-        name, _, value = part.partition("=")
-        if name and name not in params:
-            params[unquote(name)] = unquote(value)
-    return params
 
 
 # -- the handler ---------------------------------------------------------------------------------
@@ -345,7 +301,7 @@ class BridgeHandler(BaseHTTPRequestHandler):
         if name not in STATIC_FILES:
             self._plain(HTTPStatus.NOT_FOUND, "見つかりません / not found")
             return
-        self._send(HTTPStatus.OK, _static(name), STATIC_FILES[name])
+        self._send(HTTPStatus.OK, static_file(name), STATIC_FILES[name])
 
     def _status(self) -> None:
         origin = self.headers.get("Origin")

@@ -11,14 +11,20 @@ from pathlib import Path
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 ARTIFACTS = Path(os.environ.get("MADOGUCHI_ARTIFACTS", "test-artifacts"))
 
 
+class _Handler(WSGIRequestHandler):
+    # One request at a time (the test's connection is shared); an idle keep-alive socket
+    # from Chromium must not hold the server, so give up on silent sockets quickly.
+    timeout = 5
+
+
 @pytest.fixture
 def live_server(app):
-    server = make_server("127.0.0.1", 0, app, threaded=False)
+    server = make_server("127.0.0.1", 0, app, threaded=False, request_handler=_Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
@@ -72,7 +78,7 @@ def page(browser, live_server, request):
         def adopt_session(self, client):
             """Give the browser the test client's signed-in session cookie."""
             cookie = client.get_cookie(client.application.config["SESSION_COOKIE_NAME"])
-            self.open("/healthz")  # a page of the origin, so the cookie can be set
+            self.open("/static/css/portal.css")  # a page of the origin, so the cookie can be set
             browser.add_cookie({"name": cookie.key, "value": cookie.value, "path": "/",
                                 "secure": True, "httpOnly": True, "sameSite": "Strict"})
 

@@ -9,11 +9,12 @@
   if (!root) return;
   const origin = root.dataset.origin;
   const grant = root.dataset.grant;
+  const purpose = root.dataset.purpose; // "login" or "bind_staff": echoed so the portal knows the step
   const kiosk = root.dataset.kiosk === "1";
   const idleSeconds = Number(root.dataset.idle) || 120;
   const NONCE = /^[A-Za-z0-9+/_=-]{16,128}$/;
   const ENROLL_WAIT_MS = 20000; // the portal may ask for enrollment after posting the login token
-  const CLOSE_DELAY_MS = 1500;
+  const CLOSE_DELAY_MS = 10000; // fallback: normally the portal answers "done" or "refused" at once
   let state = "origin"; // origin → pin → working → signed-in → password → working → finished
   let delivered = false; // a token (or an error) reached the portal: closing is no cancellation
   let enrollNonce = null;
@@ -27,7 +28,7 @@
   }
 
   function toPortal(message) {
-    // targetOrigin is the origin the resident confirmed, never "*": no other site can receive it.
+    // targetOrigin is the origin the resident confirmed, never the wildcard: no other site receives it.
     if (window.opener && !window.opener.closed) window.opener.postMessage(message, origin);
   }
 
@@ -109,7 +110,7 @@
 
   function signedIn(token) {
     state = "signed-in";
-    toPortal({ type: "madoguchi-card-token", purpose: "login", token });
+    toPortal({ type: "madoguchi-card-token", purpose, token });
     delivered = true;
     $("done-text").textContent = "本人確認ができました。元の画面に戻ってください。";
     show("done");
@@ -156,6 +157,13 @@
     if (data.type === "madoguchi-enroll" && state === "signed-in" && typeof data.nonce === "string"
         && NONCE.test(data.nonce)) {
       askPassword(data.nonce);
+    } else if (data.type === "madoguchi-refused") {
+      // The portal refused the token (e.g. no matching resident): say so here too, then stop.
+      clearTimeout(closeTimer);
+      state = "finished";
+      show("none");
+      say({ message: typeof data.message === "string" ? data.message : "ログインできませんでした。",
+        message_en: "The portal refused the sign-in.", retry: false });
     } else if (data.type === "madoguchi-done") {
       delivered = true;
       wipe();
