@@ -24,7 +24,7 @@ TRANSLATIONS=portal/translations
 POT=$TRANSLATIONS/messages.pot
 LOCALES=(en)
 # Babel's default keywords plus ours (see babel.cfg for what each is).
-KEYWORDS=(-k _l -k lazy_gettext -k N_ -k SignInRefused:1)
+KEYWORDS=(-k _l -k lazy_gettext -k N_ -k SignInRefused:1 -k EnrollmentRefused:1)
 
 die() { echo "i18n: $*" >&2; exit 1; }
 
