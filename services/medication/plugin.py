@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask_babel import gettext as _
 
 from portal.plugins import MenuItem, ServicePlugin
@@ -27,3 +29,28 @@ class MedicationService(ServicePlugin):
             return [MenuItem(_("お薬手帳（職員）"), "medication.staff_search",
                              _("住民のお薬手帳を確認・取り込みします。"))]
         return []
+
+    def export_city(self, db, municipality_id: int, directory: Path) -> list[Path]:
+        """A leaving city's notebooks as JAHIS text, one file per resident (the open format
+        pharmacies and apps read), beside the table export of `madoguchi cloud export`."""
+        from services.medication import jahis, services
+        from services.medication.models import MedicationDocument
+        previous = db.info.get("municipality_id")
+        db.info["municipality_id"] = municipality_id  # the notebook queries are city-scoped
+        try:
+            residents = sorted(set(db.scalars(services.scoped(MedicationDocument.resident_id))))
+            folder = Path(directory) / "medication-jahis"
+            folder.mkdir(parents=True, exist_ok=True)
+            paths = []
+            for resident_id in residents:
+                document = services.notebook(db, resident_id)
+                try:
+                    body = jahis.write(document, "cp932")
+                except jahis.UnencodableError:
+                    body = b"\xef\xbb\xbf" + jahis.write(document, "utf-8")
+                path = folder / f"resident-{resident_id}.txt"
+                path.write_bytes(body)
+                paths.append(path)
+            return paths
+        finally:
+            db.info["municipality_id"] = previous
