@@ -11,3 +11,4 @@ from portal.sessions.models import UserSession  # noqa: F401
 from portal.oidc.models import OidcAuthorizationCode, OidcClient, OidcSigningKey, OidcToken  # noqa: F401
 from portal.jointcloud.models import (ApportionmentBasis, ConfigChange, CostLine,  # noqa: F401
                                       Departure, StandaloneEstimate)
+from portal.audit.auth_events import AuthEvent  # noqa: F401

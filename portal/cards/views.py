@@ -11,6 +11,7 @@ from flask import (Blueprint, abort, current_app, jsonify, render_template, requ
                    url_for)
 from flask_babel import gettext as _
 
+from portal.audit.auth_events import record_attempt
 from portal.auth import (Viewer, current_viewer, remember_next, safe_next, sign_in, sign_out,
                          staff_required)
 from portal.cards.errors import CardTokenError, MalformedToken, TokenTooLarge
@@ -75,7 +76,7 @@ def card():
     try:
         return _card_login()
     except CardTokenError as refused:
-        return _refusal(refused)
+        return _refusal(refused, "card")
 
 
 def _card_login():
@@ -105,7 +106,7 @@ def _read_json_token() -> dict:
     return token
 
 
-def _sign_in_bound(binding: CardBinding):
+def _sign_in_bound(binding: CardBinding, method: str = "card"):
     with database().transaction(binding.municipality_id) as db:
         if binding.staff_id is not None:
             account = db.get(StaffAccount, binding.staff_id)
@@ -125,7 +126,8 @@ def _sign_in_bound(binding: CardBinding):
     sign_in(viewer, kiosk=bool(kiosk_id))
     if kiosk_id:
         session["kiosk_id"] = kiosk_id
-    log.info("card sign-in ok: %s %s binding %s", viewer.kind, viewer.id, binding.id)
+    record_attempt(method, "ok", municipality_id=viewer.municipality_id, subject_kind=viewer.kind,
+                   subject_id=viewer.id, certificate_serial=binding.serial)
     return {"status": "signed_in", "redirect": target}
 
 
@@ -140,7 +142,7 @@ def _start_enrollment(checked):
     with database().transaction() as db:
         issued = issue_challenge(db, session["cbind"], "enroll")
     session["enroll_nonce"] = issued.nonce
-    log.info("card enrollment started for auth serial %s", checked.serial_hex)
+    record_attempt("card", "enrollment", "unbound_certificate", certificate_serial=checked.serial_hex)
     return {"status": "enrollment_required", "nonce": issued.nonce}
 
 
@@ -150,7 +152,7 @@ def enroll():
     try:
         return _enroll()
     except CardTokenError as refused:
-        return _refusal(refused)
+        return _refusal(refused, "card_enroll")
 
 
 def _enroll():
@@ -179,7 +181,7 @@ def _enroll():
     with database().transaction(municipality_id) as db:
         binding = find_binding(db, auth)
         db.expunge(binding)
-    return _sign_in_bound(binding)
+    return _sign_in_bound(binding, "card_enroll")
 
 
 def _pending_certificate(pending: dict):
@@ -200,13 +202,15 @@ def _bind_staff_card(checked):
         if find_binding(db, checked) is not None:
             raise EnrollmentRefused(_("このカードはすでに登録されています。"), "already bound")
         bind(db, checked, viewer.municipality_id, staff_id=viewer.id)
-    log.info("staff %s bound card serial %s", viewer.id, checked.serial_hex)
+    record_attempt("staff_card_bind", "ok", municipality_id=viewer.municipality_id,
+                   subject_kind="staff", subject_id=viewer.id, certificate_serial=checked.serial_hex)
     return {"status": "bound", "redirect": url_for("staff.dashboard")}
 
 
-def _refusal(refused: CardTokenError):
+def _refusal(refused: CardTokenError, method: str):
     log.warning("card token refused: %s: %s (from %s)", refused.code, refused.detail,
                 request.remote_addr)
+    record_attempt(method, "refused", refused.code)
     return jsonify({"status": "refused", "error": refused.code,
                     "message": _(refused.message)}), refused.status
 

@@ -5,11 +5,14 @@ from flask import (Blueprint, current_app, flash, redirect, render_template, req
                    session, url_for)
 from flask_babel import gettext as _
 
+from sqlalchemy import select
+
+from portal.audit.auth_events import AuthEvent, record_attempt
 from portal.auth import (Viewer, current_viewer, remember_next, safe_next, sign_in, sign_out,
                          staff_required)
 from portal.extensions import database, get_db
 from portal.staff.forms import LoginForm, TotpForm
-from portal.staff.models import ROLE_LABELS, StaffAccount
+from portal.staff.models import ROLE_LABELS, Role, StaffAccount
 from portal.staff.services import LockoutPolicy, SignInRefused, check_password, check_totp
 from portal.tenancy.models import Municipality
 from portal.tenancy.services import by_code
@@ -40,18 +43,25 @@ def _first_factor(form: LoginForm) -> str | None:
     with database().transaction() as public:
         municipality = by_code(public, form.municipality_code.data)
     if municipality is None:
+        record_attempt("staff_password", "refused", "unknown_municipality")
         return _("利用者名またはパスワードが違います。")
     # Failure counts must be committed even though sign-in is refused.
     with database().transaction(municipality.id) as db:
         try:
             account = check_password(db, form.username.data, form.password.data, _policy())
         except SignInRefused as refused:
-            current_app.logger.info("staff sign-in refused: %s@%s", form.username.data,
-                                    municipality.code)
-            return _(refused.message)
-        target = session.get("login_next")
-        session.clear()
-        session[PENDING] = {"id": account.id, "mid": municipality.id, "next": target}
+            failure = refused
+        else:
+            failure = None
+            target = session.get("login_next")
+            session.clear()
+            session[PENDING] = {"id": account.id, "mid": municipality.id, "next": target}
+    if failure is not None:
+        record_attempt("staff_password", "refused", "locked" if failure.locked else "bad_credentials",
+                       municipality_id=municipality.id)
+        return _(failure.message)
+    record_attempt("staff_password", "ok", municipality_id=municipality.id, subject_kind="staff",
+                   subject_id=session[PENDING]["id"])
     return None
 
 
@@ -72,6 +82,9 @@ def login_totp():
                 error = None
                 viewer = Viewer("staff", account.id, account.municipality_id,
                                 account.display_name, account.roles)
+        record_attempt("staff_totp", "ok" if error is None else "refused",
+                       "" if error is None else ("locked" if error.locked else "bad_code"),
+                       municipality_id=pending["mid"], subject_kind="staff", subject_id=pending["id"])
         if error is None:
             sign_in(viewer)
             return redirect(safe_next(pending.get("next")) or url_for("staff.dashboard"))
@@ -96,3 +109,14 @@ def dashboard():
     return render_template("staff/dashboard.html", municipality=municipality,
                            roles=[_(ROLE_LABELS[r]) for r in viewer.roles],
                            menu=menu_for(viewer, municipality))
+
+
+@bp.get("/auth-events")
+@staff_required(Role.ADMINISTRATOR)
+def auth_events():
+    """The city's sign-in attempts (card and password), newest first, for its administrator."""
+    viewer = current_viewer()
+    with database().transaction() as db:
+        events = db.scalars(select(AuthEvent).where(AuthEvent.municipality_id == viewer.municipality_id)
+                            .order_by(AuthEvent.occurred_at.desc(), AuthEvent.id.desc()).limit(200)).all()
+    return render_template("staff/auth_events.html", events=events)

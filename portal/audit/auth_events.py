@@ -1,0 +1,45 @@
+"""Every sign-in attempt, successful or not, card or password: who tried, how, what came of
+it. Failed attempts often have no known person or city, so the row allows none."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+
+from flask import request
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.db import Base
+
+log = logging.getLogger("madoguchi.auth")
+
+
+class AuthEvent(Base):
+    __tablename__ = "auth_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(index=True)
+    method: Mapped[str] = mapped_column(String(24))     # card, card_enroll, staff_password, staff_totp, staff_card_bind
+    outcome: Mapped[str] = mapped_column(String(12))    # ok, refused, enrollment
+    reason: Mapped[str] = mapped_column(String(64), default="")  # error code when refused
+    municipality_id: Mapped[int | None] = mapped_column(ForeignKey("municipality.id"), index=True)
+    subject_kind: Mapped[str | None] = mapped_column(String(16))
+    subject_id: Mapped[int | None]
+    certificate_serial: Mapped[str | None] = mapped_column(String(64))
+    remote_addr: Mapped[str] = mapped_column(String(64), default="")
+
+
+def record_attempt(method: str, outcome: str, reason: str = "", municipality_id: int | None = None,
+                   subject_kind: str | None = None, subject_id: int | None = None,
+                   certificate_serial: str | None = None) -> None:
+    """Write the attempt in its own transaction: a refused sign-in rolls nothing back here."""
+    from portal.extensions import database
+    addr = (request.remote_addr or "")[:64] if request else ""
+    with database().transaction() as db:
+        db.add(AuthEvent(occurred_at=datetime.now(timezone.utc).replace(tzinfo=None),
+                         method=method, outcome=outcome, reason=reason[:64],
+                         municipality_id=municipality_id, subject_kind=subject_kind,
+                         subject_id=subject_id, certificate_serial=certificate_serial,
+                         remote_addr=addr))
+    log.info("auth %s %s %s city=%s %s=%s serial=%s from %s", method, outcome, reason,
+             municipality_id, subject_kind, subject_id, certificate_serial, addr)

@@ -1,0 +1,55 @@
+"""Every sign-in attempt is audited, and a city's administrator sees its own."""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from portal.audit.auth_events import AuthEvent
+from tests.cards.conftest import CardClient, enroll_token, login_token
+from tests.core.test_staff_auth import password_step, totp_step
+
+import pyotp
+
+
+def events(db):
+    with db.transaction() as s:
+        return s.scalars(select(AuthEvent).order_by(AuthEvent.id)).all()
+
+
+def test_card_attempts_are_recorded(card_client, issue_card, make_resident, make_city, db):
+    city = make_city()
+    person = make_resident(city, family="高知", given="花子", birth=date(1990, 4, 1),
+                           address="高知県南国市大そね1番地")
+    card = issue_card()
+    card_client.post("/auth/card", login_token(card, card_client.challenge(),
+                                               origin="https://phishing.example"))
+    nonce = card_client.login(card).get_json()["nonce"]
+    card_client.post("/auth/enroll", enroll_token(card, nonce))
+    recorded = [(e.method, e.outcome, e.reason) for e in events(db)]
+    assert recorded == [("card", "refused", "SignatureInvalid"),
+                        ("card", "enrollment", "unbound_certificate"),
+                        ("card_enroll", "ok", "")]
+    last = events(db)[-1]
+    assert (last.municipality_id, last.subject_kind, last.subject_id) == (city.id, "resident", person.id)
+    assert last.certificate_serial == format(card.meta["auth_serial"], "x")
+
+
+def test_staff_attempts_are_recorded_and_shown_to_the_citys_administrator(
+        client, sign_in_as, make_city, make_staff, db):
+    city, other = make_city("392049", "南国市"), make_city("392111", "香南市")
+    clerk = make_staff(city, username="clerk")
+    password_step(client, city.code, "clerk", "a wrong password!")
+    from tests.conftest import STAFF_PASSWORD
+    password_step(client, city.code, "clerk", STAFF_PASSWORD)
+    totp_step(client, pyotp.TOTP(clerk.totp_secret).now())
+    assert [(e.method, e.outcome) for e in events(db)] == [
+        ("staff_password", "refused"), ("staff_password", "ok"), ("staff_totp", "ok")]
+
+    sign_in_as(make_staff(city, roles=["administrator"], username="boss"))
+    page = client.get("/staff/auth-events").get_data(as_text=True)
+    assert page.count("staff_password") == 2 and "bad_credentials" in page
+    sign_in_as(make_staff(other, roles=["administrator"], username="other_boss"))
+    assert "staff_password" not in client.get("/staff/auth-events").get_data(as_text=True)
+    sign_in_as(make_staff(city, roles=["registry_clerk"], username="not_admin"))
+    assert client.get("/staff/auth-events").status_code == 403
