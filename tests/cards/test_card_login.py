@@ -234,3 +234,11 @@ def test_rate_limit_per_address(app, card_client):
     app.config["AUTH_RATE_LIMIT"] = "3/minute"
     codes = [card_client.post("/auth/challenge", {}).status_code for _ in range(5)]
     assert codes[:3] == [200, 200, 200] and codes[3:] == [429, 429]
+
+
+def test_rate_limit_per_certificate(app, card_client, issue_card, hanako):
+    app.config["AUTH_CERT_RATE_LIMIT"] = "2/minute"
+    card, other = issue_card(), issue_card(name="別人　太郎", birth_date=date(1980, 1, 1))
+    codes = [card_client.login(card).status_code for _ in range(3)]
+    assert codes[:2] != [429, 429] and codes[2] == 429
+    assert card_client.login(other).status_code != 429  # another card is not held back
