@@ -3,6 +3,7 @@ issuing CA and partition, refreshed when nextUpdate passes. Missing or stale dat
 (hard fail) unless an operator configures `soft_fail`."""
 from __future__ import annotations
 
+import functools
 import threading
 import urllib.request
 from dataclasses import dataclass, field
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 
 from portal.cards.errors import CertificateRevoked, RevocationUnavailable
 
@@ -96,8 +98,9 @@ class CrlStore:
         return None
 
 
+@functools.lru_cache(maxsize=64)
 def _fingerprint(cert: x509.Certificate) -> bytes:
-    from cryptography.hazmat.primitives import hashes
+    """Of a CA certificate: the few configured anchors are hashed once, not per login."""
     return cert.fingerprint(hashes.SHA256())
 
 
