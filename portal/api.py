@@ -4,6 +4,7 @@ from portal.audit.services import log_access
 from portal.cards.errors import CardTokenError
 from portal.cards.services import consume_challenge, find_binding, issue_challenge, validators
 from portal.cards.validation import parse_token, signed_data
+from portal.cli import Context as CliContext, pass_ctx
 from portal.extensions import csrf, limiter
 from portal.services_host import service_enabled
 from portal.auth import (Viewer, current_viewer, resident_required, signed_in_required,
@@ -19,7 +20,7 @@ from portal.staff.models import Role
 from portal.tenancy.models import Municipality
 
 __all__ = [
-    "CardTokenError", "consume_challenge", "csrf", "find_binding", "issue_challenge",
+    "CardTokenError", "CliContext", "pass_ctx", "consume_challenge", "csrf", "find_binding", "issue_challenge",
     "limiter", "parse_token", "service_enabled", "signed_data", "validators",
     "Base", "GuardianLink", "Household", "MenuItem", "Municipality", "Resident",
     "ResidentStatus", "Role", "SealRegistration", "ServicePlugin", "Sex", "TaxRecord",

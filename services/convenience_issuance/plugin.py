@@ -30,3 +30,7 @@ class ConvenienceIssuanceService(ServicePlugin):
             items.append(MenuItem(_("コンビニ交付の記録"), "convenience_issuance.staff_log",
                                   _("交付ログ・日次照合・証明書の失効")))
         return items
+
+    def cli(self):
+        from services.convenience_issuance.cli import cli
+        return cli
