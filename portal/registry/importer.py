@@ -12,15 +12,17 @@ the tenant criteria from the event like any other query.
 """
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import os
+import pickle
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import BinaryIO, Callable, Iterable, Iterator
 
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
@@ -276,27 +278,97 @@ def _read_source(source: bytes | str | os.PathLike) -> bytes:
     return Path(source).read_bytes()
 
 
+def _open_binary(source: bytes | str | os.PathLike) -> BinaryIO:
+    """The file as a binary stream: bytes are wrapped without a copy, a path is read as
+    the rows are, so neither the whole file nor its decoded text is ever held at once."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return io.BytesIO(source)
+    return open(source, "rb")
+
+
+_CHUNK = 1 << 20
+
+
+def _sniff(source, encoding: str) -> tuple[str, tuple[int, bool]]:
+    """The encoding `decode` would pick and the row estimate, found by decoding the file
+    in chunks and keeping nothing. A file that will not decode goes through `decode` itself
+    so its error (and row) are the same."""
+    if encoding not in ("auto", "utf-8", "cp932"):
+        raise ValueError(f"encoding must be auto, utf-8 or cp932, not {encoding!r}")
+    for name in (["utf-8", "cp932"] if encoding == "auto" else [encoding]):
+        counted = _decodes(source, name)
+        if counted is not None:
+            return name, counted
+    decode(_read_source(source), encoding)  # raises ImportFailed naming the row
+    raise AssertionError("decode accepted a file the chunked decoder refused")
+
+
+def _decodes(source, name: str) -> tuple[int, bool] | None:
+    """(newline count, ends with a newline) if the whole file decodes as `name`, else None.
+    A newline byte is never part of a multi-byte character in UTF-8 or CP932, so counting
+    bytes counts the lines `decode` would see."""
+    decoder = codecs.getincrementaldecoder("utf-8-sig" if name == "utf-8" else name)()
+    newlines, last = 0, b""
+    with _open_binary(source) as stream:
+        try:
+            while chunk := stream.read(_CHUNK):
+                decoder.decode(chunk)
+                newlines += chunk.count(b"\n")
+                last = chunk[-1:]
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return None
+    return newlines, last == b"\n"
+
+
 # --- validation --------------------------------------------------------------------------
 
-# The resident columns a validated row carries, in the order of `_Record.values`.
+# The resident columns a validated row carries, in the order of its values tuple (`_Record`).
 RESIDENT_FIELDS = ("number", "household_number", "family_name", "given_name",
                    "family_name_kana", "given_name_kana", "birth_date", "sex",
                    "relationship_to_head", "address", "status", "move_out_filed",
                    "support_block", "honseki", "hittosha")
 
 
+# One validated row, in the shape the inserts need: (row, values in `RESIDENT_FIELDS`
+# order, guardian numbers, (seal number, registered on) or None, tax tuples in `TAX_KEYS`
+# order). A plain tuple, not a NamedTuple: unpickling calls no Python code for it.
+_Record = tuple
+
+
+class _RecordStore:
+    """The validated records, held until the whole file has passed: pickled `BATCH` at a
+    time, because 100,000 records as live objects cost several times the file's size,
+    while parsing every cell a second time would cost as much time again. Pickling keeps
+    each batch's enum members once (memo) and rebuilds the rest in C."""
+
+    def __init__(self) -> None:
+        self._batches: list[bytes] = []
+        self._pending: list[_Record] = []
+        self._count = 0
+
+    def __len__(self) -> int:
+        return self._count
+
+    def append(self, record: _Record) -> None:
+        self._pending.append(record)
+        self._count += 1
+        if len(self._pending) == BATCH:
+            self._seal_pending()
+
+    def _seal_pending(self) -> None:
+        if self._pending:
+            self._batches.append(pickle.dumps(self._pending, pickle.HIGHEST_PROTOCOL))
+            self._pending = []
+
+    def batches(self) -> Iterator[list[_Record]]:
+        """The records in file order, one batch at a time (can be walked repeatedly)."""
+        self._seal_pending()
+        for data in self._batches:
+            yield pickle.loads(data)
+
+
 @dataclass(slots=True)
-class _Record:
-    """One validated row, in the shape the inserts need. Values are a tuple, not a dict:
-    100,000 held records cost a third of the memory that way."""
-    row: int
-    values: tuple
-    guardians: tuple[str, ...]
-    seal: tuple[str, date] | None
-    taxes: tuple[tuple[int, int, int, int, int], ...]
-
-
-@dataclass
 class _HouseholdDraft:
     first_row: int
     head_name: str = ""
@@ -316,7 +388,9 @@ class _Validator:
         self.max_errors = max_errors
         self.existing_residents = existing_residents
         self.existing_households = existing_households
-        self.records: list[_Record] = []
+        self.records = _RecordStore()
+        # (row, number, guardian numbers) of the rows naming guardians, for `finish`.
+        self.guardian_refs: list[tuple[int, str, tuple[str, ...]]] = []
         self.first_row_of: dict[str, int] = {}
         self.households: dict[str, _HouseholdDraft] = {}
         # Messages name a column as the file spells it; absent ones by their Japanese label.
@@ -375,8 +449,10 @@ class _Validator:
         taxes = self._taxes(row, raw)
         if len(self.errors) == before:
             self._note_household(row, raw, values)
-            self.records.append(_Record(row, tuple(values[k] for k in RESIDENT_FIELDS),
-                                        guardians, seal, taxes))
+            self.records.append((row, tuple(values[k] for k in RESIDENT_FIELDS),
+                                 guardians, seal, taxes))
+            if guardians:
+                self.guardian_refs.append((row, values["number"], guardians))
         elif values["household_number"]:
             # A head row with a bad cell would otherwise also make its household "headless".
             self._draft(values["household_number"], row).has_bad_rows = True
@@ -511,10 +587,10 @@ class _Validator:
 
     def finish(self) -> None:
         known = set(self.first_row_of) | set(self.existing_residents)
-        for record in self.records:
-            for number in record.guardians:
+        for row, _, guardians in self.guardian_refs:
+            for number in guardians:
                 if number not in known:
-                    self.error(record.row, self.names["guardian_numbers"],
+                    self.error(row, self.names["guardian_numbers"],
                                f"保護者の住民番号 {number} がファイルにも登録済みの住民にもありません")
         for number, draft in self.households.items():
             self._finish_household(number, draft)
@@ -540,16 +616,26 @@ def _existing(session: Session) -> tuple[dict[str, int], dict[str, int]]:
     return _ids_by_number(session, Resident), _ids_by_number(session, Household)
 
 
-def _batches(items: list, size: int = BATCH) -> Iterator[list]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
+def _batches(items: Iterable, size: int = BATCH) -> Iterator[list]:
+    batch = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
-def _insert(session: Session, table, rows: list[dict]) -> None:
-    """Core executemany in batches. No RETURNING: with ordered RETURNING SQLite falls back
-    to one statement per row, several times slower than reading the new ids back."""
+def _insert(session: Session, table, rows: Iterable[dict]) -> int:
+    """Core executemany in batches; returns the number of rows. No RETURNING: with ordered
+    RETURNING SQLite falls back to one statement per row, several times slower than reading
+    the new ids back. `rows` may be a generator, so only one batch of dicts is alive."""
+    count = 0
     for batch in _batches(rows):
         session.execute(insert(table), batch)
+        count += len(batch)
+    return count
 
 
 def _ids_by_number(session: Session, model) -> dict[str, int]:
@@ -565,17 +651,15 @@ class _Writer:
 
     def households(self, drafts: dict[str, _HouseholdDraft], existing: dict[str, int],
                    result: ImportResult) -> dict[str, int]:
-        new = [n for n in drafts if n not in existing]
-        rows = [{"municipality_id": self.mid, "number": n, "head_name": drafts[n].head_name,
-                 "address": drafts[n].address} for n in new]
-        _insert(self.session, Household.__table__, rows)
-        result.households_created = len(new)
-        result.households_reused = len(drafts) - len(new)
+        rows = ({"municipality_id": self.mid, "number": n, "head_name": d.head_name,
+                 "address": d.address} for n, d in drafts.items() if n not in existing)
+        result.households_created = _insert(self.session, Household.__table__, rows)
+        result.households_reused = len(drafts) - result.households_created
         return _ids_by_number(self.session, Household)
 
-    def residents(self, records: list[_Record], households: dict[str, int]) -> dict[str, int]:
+    def residents(self, records: _RecordStore, households: dict[str, int]) -> dict[str, int]:
         done = 0
-        for batch in _batches(records):
+        for batch in records.batches():
             _insert(self.session, Resident.__table__,
                     [self._resident_row(r, households) for r in batch])
             done += len(batch)
@@ -584,26 +668,25 @@ class _Writer:
         return _ids_by_number(self.session, Resident)
 
     def _resident_row(self, record: _Record, households: dict[str, int]) -> dict:
-        row = dict(zip(RESIDENT_FIELDS, record.values), municipality_id=self.mid)
+        row = dict(zip(RESIDENT_FIELDS, record[1]), municipality_id=self.mid)
         row["household_id"] = households[row.pop("household_number")]
         return row
 
-    def extras(self, records: list[_Record], ids: dict[str, int], result: ImportResult) -> None:
-        links, seals, taxes = [], [], []
-        for record in records:
-            child = ids[record.values[0]]
-            links += [{"municipality_id": self.mid, "guardian_id": ids[g], "child_id": child}
-                      for g in record.guardians]
-            if record.seal:
-                seals.append({"municipality_id": self.mid, "resident_id": child, "active": True,
-                              "registration_number": record.seal[0], "registered_on": record.seal[1]})
-            taxes += [dict(zip(TAX_KEYS, t), municipality_id=self.mid,
-                           resident_id=child) for t in record.taxes]
-        _insert(self.session, GuardianLink.__table__, links)
-        _insert(self.session, SealRegistration.__table__, seals)
-        _insert(self.session, TaxRecord.__table__, taxes)
-        result.guardian_links, result.seal_registrations, result.tax_records = (
-            len(links), len(seals), len(taxes))
+    def extras(self, validator: _Validator, ids: dict[str, int], result: ImportResult) -> None:
+        """Guardian links, seals and taxes, each table's rows in file order (so their ids
+        are too); seals and taxes a batch of records at a time."""
+        mid = self.mid
+        links = ({"municipality_id": mid, "guardian_id": ids[g], "child_id": ids[number]}
+                 for _, number, guardians in validator.guardian_refs for g in guardians)
+        result.guardian_links = _insert(self.session, GuardianLink.__table__, links)
+        for batch in validator.records.batches():
+            seals = [{"municipality_id": mid, "resident_id": ids[values[0]], "active": True,
+                      "registration_number": seal[0], "registered_on": seal[1]}
+                     for _, values, _, seal, _ in batch if seal]
+            taxes = [dict(zip(TAX_KEYS, t), municipality_id=mid, resident_id=ids[values[0]])
+                     for _, values, _, _, year_taxes in batch for t in year_taxes]
+            result.seal_registrations += _insert(self.session, SealRegistration.__table__, seals)
+            result.tax_records += _insert(self.session, TaxRecord.__table__, taxes)
 
 
 # --- the public entry points ---------------------------------------------------------------
@@ -619,20 +702,16 @@ def import_registry_csv(db: Database, municipality_id: int,
     are validated ("検証") and written ("登録"). All-or-nothing: raises `ImportFailed` with
     every error found (up to `max_errors`) and writes nothing; otherwise everything is
     committed in one transaction."""
-    buffer, used, data_rows = _open_text(source, encoding)
-    result = import_rows(db, municipality_id, csv.reader(buffer), progress=progress,
-                         max_errors=max_errors, total=data_rows)
+    used, (newlines, ends_with_newline) = _sniff(source, encoding)
+    data_rows = max(newlines + (not ends_with_newline) - 1, 0)  # for the progress bar
+    # A text stream over the bytes, not a StringIO of the decoded text: StringIO keeps
+    # four bytes a character, several times the file's size for the whole import.
+    with io.TextIOWrapper(_open_binary(source), "utf-8-sig" if used == "utf-8" else used,
+                          newline="") as text:
+        result = import_rows(db, municipality_id, csv.reader(text), progress=progress,
+                             max_errors=max_errors, total=data_rows)
     result.encoding = used
     return result
-
-
-def _open_text(source, encoding: str) -> tuple[io.StringIO, str, int]:
-    """The decoded file as a stream, its encoding and a row estimate for the progress bar.
-    Neither the bytes nor the decoded str outlive this function: only the stream's copy
-    is kept while the rows are read."""
-    text, used = decode(_read_source(source), encoding)
-    data_rows = text.count("\n") + (not text.endswith("\n")) - 1
-    return io.StringIO(text, newline=""), used, max(data_rows, 0)
 
 
 def import_rows(db: Database, municipality_id: int, rows: Iterable[list[str]], *,
@@ -700,7 +779,6 @@ def _write(session: Session, municipality_id: int, validator: _Validator,
            progress: Progress | None, result: ImportResult) -> None:
     writer = _Writer(session, municipality_id, progress)
     households = writer.households(validator.households, validator.existing_households, result)
-    records = validator.records
-    ids = writer.residents(records, households)
-    writer.extras(records, ids, result)
-    result.residents = len(records)
+    ids = writer.residents(validator.records, households)
+    writer.extras(validator, ids, result)
+    result.residents = len(validator.records)

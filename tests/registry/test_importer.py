@@ -324,3 +324,13 @@ def test_impossible_or_unknown_dates_are_rejected(text):
     from portal.registry.importer import CellError
     with pytest.raises(CellError):
         parse_date(text)
+
+
+def test_an_undecodable_byte_far_into_the_file_names_its_row(db, city, counts, monkeypatch):
+    from portal.registry import importer
+    monkeypatch.setattr(importer, "_CHUNK", 64)  # the bad byte sits in a later chunk
+    data = to_csv(GOOD_ROWS, encoding="cp932").replace("ウメ".encode("cp932"), b"\x85\x40", 1)
+    errors = failure(db, city, data).errors
+    assert [(e.row, e.column) for e in errors] == [(5, None)]
+    assert "文字コード" in errors[0].message
+    assert counts(city) == NOTHING

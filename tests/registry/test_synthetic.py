@@ -158,3 +158,36 @@ def test_populate_writes_all_or_nothing(db, make_city, counts):
 
     assert populate(db, city, 100, seed=9, as_of=AS_OF, start=401) == 100
     assert counts(city)["resident"] == 500
+
+
+def test_a_file_of_several_batches_read_in_small_chunks_keeps_every_row_in_place(
+        db, make_city, tmp_path, monkeypatch):
+    """Records are held in batches and the file is decoded in chunks: rows after the first
+    batch, and characters split across chunk boundaries, come out as written."""
+    from portal.registry import importer
+    from portal.registry.models import Resident, SealRegistration, TaxRecord
+    from sqlalchemy import select
+
+    monkeypatch.setattr(importer, "_CHUNK", 4093)  # odd, so multi-byte characters get split
+    monkeypatch.setattr(importer, "BATCH", 97)
+    city = make_city()
+    rows = list(generate_rows(city.name, 500, seed=4, as_of=AS_OF))
+    path = tmp_path / "synthetic.csv"
+    write_csv(path, rows, encoding="cp932")
+
+    assert import_registry_csv(db, city.id, path).residents == 500
+
+    with db.transaction(city.id) as s:
+        names = dict(s.execute(select(Resident.number, Resident.family_name)).all())
+        seals = s.execute(select(Resident.number, SealRegistration.registration_number)
+                          .join(Resident, SealRegistration.resident_id == Resident.id)
+                          .order_by(SealRegistration.id)).all()
+        taxes = s.execute(select(Resident.number, TaxRecord.fiscal_year)
+                          .join(Resident, TaxRecord.resident_id == Resident.id)
+                          .order_by(TaxRecord.id)).all()
+    assert names == {r["resident_number"]: r["family_name"] for r in rows}
+    assert [tuple(s) for s in seals] == [(r["resident_number"], r["seal_number"])
+                                         for r in rows if r["seal_number"]]
+    assert [tuple(t) for t in taxes] == [(r["resident_number"], int(year)) for r in rows
+                                         if r["fiscal_year"]
+                                         for year in r["fiscal_year"].split(";")]
