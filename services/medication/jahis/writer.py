@@ -29,6 +29,15 @@ def write(document: r.Document, encoding: str = "cp932") -> bytes:
 
 
 def document_lines(doc: r.Document) -> list[str]:
+    lines = head_lines(doc)
+    for visit in doc.visits:
+        lines += visit_lines(visit)
+    return lines
+
+
+def head_lines(doc: r.Document) -> list[str]:
+    """The header and every record outside a visit: the document's lines before its
+    visits' (`document_lines` is these, then each visit's `visit_lines`)."""
     lines = [f"JAHISTC{doc.version},{doc.output_kind}"]
     if doc.patient is not None:
         lines.append(record_line(doc.patient))
@@ -40,8 +49,6 @@ def document_lines(doc: r.Document) -> list[str]:
     lines += [record_line(p) for p in doc.family_pharmacists]
     lines += [record_line(e) for e in doc.patient_entries]
     lines += [unknown_line(u) for u in doc.unknown]
-    for visit in doc.visits:
-        lines += visit_lines(visit)
     return lines
 
 
