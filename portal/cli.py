@@ -33,6 +33,16 @@ class Context:
 pass_ctx = click.make_pass_decorator(Context, ensure=True)
 
 
+def require_municipality(ctx: Context, code: str):
+    """The member city with this code, or a one-line error naming the code."""
+    from portal.tenancy.services import by_code
+    with ctx.db.transaction() as s:
+        city = by_code(s, code)
+    if city is None:
+        raise click.ClickException(f"団体コード {code} は登録されていません / unknown municipality code")
+    return city
+
+
 @click.group(help="窓口 Madoguchi — 住民サービスポータル / resident-services portal.")
 def cli() -> None:
     pass

@@ -9,17 +9,9 @@ from pathlib import Path
 
 import click
 
-from portal.cli import Context, pass_ctx
+from portal.cli import Context, pass_ctx, require_municipality
 from portal.registry.importer import ImportFailed, import_registry_csv
-from portal.tenancy.services import by_code
 
-
-def _city(ctx: Context, code: str):
-    with ctx.db.transaction() as s:
-        city = by_code(s, code)
-    if city is None:
-        raise click.ClickException(f"団体コード {code} は登録されていません")
-    return city
 
 
 class _Bars:
@@ -54,7 +46,7 @@ def registry() -> None:
               show_default=True, help="文字コード（auto: UTF-8 か CP932 を判別）")
 @pass_ctx
 def import_(ctx: Context, file: Path, code: str, encoding: str) -> None:
-    city = _city(ctx, code)
+    city = require_municipality(ctx, code)
     try:
         with ExitStack() as stack:
             result = import_registry_csv(ctx.db, city.id, file, encoding=encoding,
@@ -83,7 +75,7 @@ def import_(ctx: Context, file: Path, code: str, encoding: str) -> None:
 @pass_ctx
 def generate(ctx: Context, code: str, residents: int, seed: int, start: int, as_of) -> None:
     from portal.registry.synthetic import populate  # Faker only when generating
-    city = _city(ctx, code)
+    city = require_municipality(ctx, code)
     day: date | None = as_of.date() if as_of else None
     try:
         with ExitStack() as stack:

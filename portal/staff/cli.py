@@ -2,21 +2,12 @@ from __future__ import annotations
 
 import click
 import pyotp
-from sqlalchemy import select
 
-from portal.cli import Context, pass_ctx
+from portal.cli import Context, pass_ctx, require_municipality
 from portal.db import scoped
 from portal.staff.models import Role, StaffAccount
 from portal.staff.services import create_staff, provisioning_uri
-from portal.tenancy.services import by_code
 
-
-def _city(ctx: Context, code: str):
-    with ctx.db.transaction() as s:
-        city = by_code(s, code)
-    if city is None:
-        raise click.ClickException(f"団体コード {code} は登録されていません")
-    return city
 
 
 @click.group(help="職員アカウント / staff accounts.")
@@ -33,7 +24,7 @@ def staff() -> None:
 @click.argument("username")
 @pass_ctx
 def add(ctx: Context, code, roles, display_name, password, username) -> None:
-    city = _city(ctx, code)
+    city = require_municipality(ctx, code)
     try:
         with ctx.db.transaction(city.id) as s:
             account = create_staff(s, city.id, username, display_name, password, roles)
@@ -49,7 +40,7 @@ def add(ctx: Context, code, roles, display_name, password, username) -> None:
 @click.argument("username")
 @pass_ctx
 def unlock(ctx: Context, code, username) -> None:
-    city = _city(ctx, code)
+    city = require_municipality(ctx, code)
     with ctx.db.transaction(city.id) as s:
         account = s.scalar(scoped(StaffAccount, StaffAccount.username == username))
         if account is None:
@@ -65,7 +56,7 @@ def unlock(ctx: Context, code, username) -> None:
 def current_code(ctx: Context, code, username) -> None:
     if ctx.app.config["ENV"] != "development":
         raise click.ClickException("開発モード専用です / development mode only")
-    city = _city(ctx, code)
+    city = require_municipality(ctx, code)
     with ctx.db.transaction(city.id) as s:
         account = s.scalar(scoped(StaffAccount, StaffAccount.username == username))
         if account is None:
