@@ -5,7 +5,8 @@ import functools
 from datetime import timedelta
 from dataclasses import dataclass, field
 
-from flask import abort, current_app, g, redirect, request, session, url_for
+from flask import abort, current_app, flash, g, redirect, request, session, url_for
+from flask_babel import gettext as _
 
 from portal.sessions.services import end_session, find_live_session, open_session
 from portal.staff.models import PERSONAL_DATA_ROLES, Role
@@ -74,7 +75,8 @@ def load_viewer() -> None:
         return
     if not token or not _session_alive(token):
         session.clear()
-        g.session_expired = True
+        # Say why, so nobody thinks the portal lost their work or signed them in as another.
+        flash(_("ログインの有効期限が切れたか、ログアウトされました。もう一度ログインしてください。"), "info")
         return
     g.viewer = Viewer(kind=data["kind"], id=data["id"], municipality_id=data["mid"],
                       name=data["name"], roles=frozenset(Role(r) for r in data["roles"]))

@@ -21,7 +21,7 @@ GRANT_TYPES = ("authorization_code",)
 AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 
 
-class OidcClient(TenantScoped, Base):
+class OidcClient(ClientMixin, TenantScoped, Base):
     """A relying party (連携先サービス) registered by one municipality."""
 
     __tablename__ = "oidc_client"

@@ -21,7 +21,8 @@ MESSAGES = {
 
 def render_error(status: int, detail: str | None = None):
     title, hint = MESSAGES.get(status, MESSAGES[500])
-    if request.accept_mimetypes.best == "application/json":
+    # fetch() from the portal's own scripts posts JSON and accepts anything: answer in kind.
+    if request.is_json or request.accept_mimetypes.best == "application/json":
         return {"error": _(title), "detail": detail or _(hint)}, status
     return render_template("error.html", status=status, title=_(title),
                            hint=detail or _(hint)), status

@@ -55,7 +55,7 @@
       window.location.assign(data.redirect);
       return;
     }
-    show(data.message || messages.failed, true);
+    show(data.message || data.error || messages.failed, true);
     if (bridgeWindow && !bridgeWindow.closed) {
       bridgeWindow.postMessage({type: "madoguchi-refused", message: data.message || messages.failed}, bridgeOrigin);
     }
