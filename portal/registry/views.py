@@ -8,6 +8,7 @@ from portal.audit.services import log_access
 from portal.auth import staff_required
 from portal.db import scoped
 from portal.extensions import get_db
+from portal.registry.access import children_of
 from portal.registry.models import (GuardianLink, Household, Resident, SealRegistration,
                                     TaxRecord)
 from portal.staff.models import Role
@@ -40,8 +41,7 @@ def search():
 def resident(resident_id: int):
     db = get_db()
     person = db.scalar(scoped(Resident, Resident.id == resident_id)) or abort(404)
-    children = db.scalars(scoped(Resident).join(GuardianLink, GuardianLink.child_id == Resident.id)
-                          .where(GuardianLink.guardian_id == person.id)).all()
+    children = children_of(db, person.id)
     guardians = db.scalars(scoped(Resident).join(GuardianLink, GuardianLink.guardian_id == Resident.id)
                            .where(GuardianLink.child_id == person.id)).all()
     seals = db.scalars(scoped(SealRegistration, SealRegistration.resident_id == person.id)).all()

@@ -6,7 +6,8 @@ from portal.audit.services import log_access
 from portal.auth import current_viewer, resident_required, sign_out
 from portal.db import scoped
 from portal.extensions import get_db
-from portal.registry.models import GuardianLink, Resident
+from portal.registry.access import children_of
+from portal.registry.models import Resident
 
 bp = Blueprint("residents", __name__, url_prefix="/me")
 
@@ -16,9 +17,7 @@ bp = Blueprint("residents", __name__, url_prefix="/me")
 def my_record():
     db = get_db()
     me = db.scalar(scoped(Resident, Resident.id == current_viewer().id))
-    children = db.scalars(scoped(Resident).join(
-        GuardianLink, GuardianLink.child_id == Resident.id)
-        .where(GuardianLink.guardian_id == me.id)).all()
+    children = children_of(db, me.id)
     log_access(db, me.id, "read", "registry.resident", "本人による住民情報の確認")
     db.commit()
     return render_template("residents/me.html", me=me, children=children)
