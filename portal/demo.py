@@ -97,7 +97,6 @@ def build_demo_cards(database, instance: Path) -> list[Path]:
     from cryptography import x509
     from portal.cards.services import bind
     from portal.cards.validation import ValidatedCertificate
-    from portal.db import across_municipalities
     from portal.registry.models import Resident, ResidentStatus
     from portal.tenancy.models import Municipality
     from smartcard.testpki import TestPKI

@@ -1,7 +1,6 @@
 """Whose records a resident may see: their own and their children's (as guardian)."""
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.db import scoped

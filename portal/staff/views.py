@@ -1,7 +1,7 @@
 """Staff sign-in (password, then TOTP) and the staff start page."""
 from __future__ import annotations
 
-from flask import (Blueprint, current_app, flash, redirect, render_template, request,
+from flask import (Blueprint, current_app, flash, redirect, render_template,
                    session, url_for)
 from flask_babel import gettext as _
 

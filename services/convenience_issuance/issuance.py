@@ -22,7 +22,7 @@ from services.convenience_issuance.models import (END_STATES, OPEN_STATES, Issua
                                                   IssuanceRequest, IssuedCertificate, Payment,
                                                   RequestState)
 from services.convenience_issuance.services import (JST, Catalogue, Holdings, IssuanceRefused,
-                                                    Person, Refusal, check_eligibility,
+                                                    Person, check_eligibility,
                                                     check_open, mask_name, person_refusal,
                                                     to_jst)
 

@@ -31,10 +31,8 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.api import (Municipality, Resident, Viewer, across_municipalities, database,
                         log_access)
-from portal.cards.errors import CardTokenError, MalformedToken
-from portal.cards.services import consume_challenge, find_binding, issue_challenge, validators
-from portal.cards.validation import parse_token
-from portal.extensions import csrf, limiter
+from portal.api import (CardTokenError, consume_challenge, csrf, find_binding, issue_challenge,
+                        limiter, parse_token, validators)
 from services.convenience_issuance import issuance
 from services.convenience_issuance.documents import signed_pdf
 from services.convenience_issuance.issuance import (IdempotencyKeyReused, RequestProblem,

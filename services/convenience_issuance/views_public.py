@@ -9,7 +9,7 @@ from flask import current_app, render_template, request
 from sqlalchemy import select
 
 from portal.api import Municipality, across_municipalities, database
-from portal.extensions import limiter
+from portal.api import limiter
 from services.convenience_issuance.forms import VerifyForm
 from services.convenience_issuance.issuance import normalise_code
 from services.convenience_issuance.models import IssuedCertificate
