@@ -11,6 +11,9 @@ from pathlib import Path
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 ARTIFACTS = Path(os.environ.get("MADOGUCHI_ARTIFACTS", "test-artifacts"))
@@ -57,7 +60,8 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server, request):
-    """The browser, cookies cleared, with `page.open(path)` and `page.shot(name)`."""
+    """The browser, cookies cleared, with `page.open(path)`, `page.follow(element)` and
+    `page.shot(name)`."""
     browser.delete_all_cookies()
 
     class Page:
@@ -66,6 +70,21 @@ def page(browser, live_server, request):
 
         def open(self, path: str):
             browser.get(live_server + path)
+            return browser
+
+        def follow(self, element, keys: str | None = None):
+            """Click a link or submit button (or type `keys` ending in Enter into a field) and
+            wait for the page it loads. The click returns before the next page replaces the
+            old one, and a lookup made in between finds elements of the old page that go
+            stale under it."""
+            old = browser.find_element(By.TAG_NAME, "html")
+            if keys is None:
+                element.click()
+            else:
+                element.send_keys(keys)
+            WebDriverWait(browser, 10).until(EC.staleness_of(old))
+            WebDriverWait(browser, 10).until(
+                lambda d: d.execute_script("return document.readyState") == "complete")
             return browser
 
         def shot(self, name: str) -> Path:

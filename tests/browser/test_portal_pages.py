@@ -25,11 +25,11 @@ def test_clerk_signs_in_with_totp_and_opens_a_record(page, make_city, make_resid
     driver = page.open("/staff/login")
     driver.find_element(By.ID, "municipality_code").send_keys(city.code)
     driver.find_element(By.ID, "username").send_keys("clerk")
-    driver.find_element(By.ID, "password").send_keys(STAFF_PASSWORD + Keys.ENTER)
-    driver.find_element(By.ID, "code").send_keys(pyotp.TOTP(clerk.totp_secret).now() + Keys.ENTER)
+    page.follow(driver.find_element(By.ID, "password"), STAFF_PASSWORD + Keys.ENTER)
+    page.follow(driver.find_element(By.ID, "code"), pyotp.TOTP(clerk.totp_secret).now() + Keys.ENTER)
     assert "職員メニュー" in driver.find_element(By.TAG_NAME, "h1").text
     page.open("/registry/residents?q=土佐")
-    driver.find_element(By.LINK_TEXT, person.name).click()
+    page.follow(driver.find_element(By.LINK_TEXT, person.name))
     assert "土佐" in driver.find_element(By.TAG_NAME, "h1").text
     page.shot("registry-resident")
 
@@ -40,7 +40,7 @@ def test_wrong_password_shows_a_plain_message(page, make_city, make_staff):
     driver = page.open("/staff/login")
     driver.find_element(By.ID, "municipality_code").send_keys(city.code)
     driver.find_element(By.ID, "username").send_keys("clerk")
-    driver.find_element(By.ID, "password").send_keys("not the password" + Keys.ENTER)
+    page.follow(driver.find_element(By.ID, "password"), "not the password" + Keys.ENTER)
     alert = driver.find_element(By.CSS_SELECTOR, "[role=alert]")
     assert "利用者名またはパスワードが違います" in alert.text
     # focus moves to the message, so screen readers announce it
@@ -67,7 +67,7 @@ def test_back_button_after_logout_shows_nothing_personal(page, make_city, make_r
     page.adopt_session(sign_in_as(person))
     driver = page.open("/me/")
     assert "見えない町" in driver.page_source
-    driver.find_element(By.CSS_SELECTOR, ".tools button").click()
+    page.follow(driver.find_element(By.CSS_SELECTOR, ".tools button"))
     assert "ログアウトしました" in driver.find_element(By.TAG_NAME, "h1").text
     driver.back()
     assert "見えない町" not in driver.page_source

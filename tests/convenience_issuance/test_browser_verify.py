@@ -11,7 +11,7 @@ def test_typed_code_is_confirmed(page, terminal, hanako, bind_card):
     browser = page.open("/services/convenience_issuance/verify")
     field = browser.find_element(By.ID, "code")
     field.send_keys(code.replace("-", "").lower())
-    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    page.follow(browser.find_element(By.CSS_SELECTOR, "form button[type=submit]"))
     result = browser.find_element(By.ID, "verification-result")
     assert "南国市が交付したもの" in result.text
     assert "住民票の写し" in result.text and "高＊" in result.text

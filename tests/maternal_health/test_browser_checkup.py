@@ -18,8 +18,8 @@ def fill(driver, values: dict) -> None:
             element.send_keys(value)
 
 
-def submit(driver) -> None:
-    driver.find_element(By.CSS_SELECTOR, "form.mh-form button[type=submit]").click()
+def submit(page) -> None:
+    page.follow(page.driver.find_element(By.CSS_SELECTOR, "form.mh-form button[type=submit]"))
 
 
 def test_checkup_entry_guardian_chart_and_amendment_history(page, client, sign_in_as, family):
@@ -28,14 +28,14 @@ def test_checkup_entry_guardian_chart_and_amendment_history(page, client, sign_i
     driver = page.open(f"{BASE}/staff/residents/{child.id}/records/checkup/new")
     fill(driver, {"occasion": "m3_4", "checked_on": "2024-10-01", "weight_kg": "65",
                   "height_cm": "70.5", "head_cm": "41.2"})
-    submit(driver)
+    submit(page)
     error = driver.find_element(By.ID, "weight_kg-error")
     assert "ありえません" in error.text                          # refused beside the field
     assert driver.find_element(By.ID, "height_cm").get_attribute("value") == "70.5"  # kept
     page.shot("maternal-health-refused-value")
 
     fill(driver, {"weight_kg": "7.1"})   # height 70.5 cm at 3.7 months stays above the 97th
-    submit(driver)
+    submit(page)
     flashes = " ".join(e.text for e in driver.find_elements(By.CSS_SELECTOR, ".flash"))
     assert "記録しました" in flashes and "身長が3〜97パーセンタイルの範囲外" in flashes
     assert driver.find_element(By.CSS_SELECTOR, "#checkups .mh-flag").is_displayed()
@@ -54,9 +54,9 @@ def test_checkup_entry_guardian_chart_and_amendment_history(page, client, sign_i
     # staff correct the height, with a reason; the history shows old, new, who and why
     page.adopt_session(sign_in_as(family["nurse"]))
     driver = page.open(f"{BASE}/staff/residents/{child.id}")
-    driver.find_element(By.CSS_SELECTOR, "#checkups a[href*='/amend']").click()
+    page.follow(driver.find_element(By.CSS_SELECTOR, "#checkups a[href*='/amend']"))
     fill(driver, {"height_cm": "63.5", "reason": "身長の転記誤り"})
-    submit(driver)
+    submit(page)
     history = driver.find_element(By.ID, "amendments").text
     assert "身長（cm）" in history and "70.5" in history and "63.5" in history
     assert "身長の転記誤り" in history and "職員 hokenshi" in history

@@ -17,7 +17,7 @@ def test_import_then_timeline_then_duplicate_alert(page, client, sign_in_as, mak
     page.adopt_session(client)
     driver = page.open(f"/services/medication/people/{hanako.id}/import")
     driver.find_element(By.NAME, "text").send_keys(overlapping_case(date.today()))
-    driver.find_element(By.CSS_SELECTOR, "form.form button[type=submit]").click()
+    page.follow(driver.find_element(By.CSS_SELECTOR, "form.form button[type=submit]"))
 
     allergy = driver.find_element(By.CSS_SELECTOR, ".med-allergy")
     assert "ペニシリン系抗生物質で発疹" in allergy.text
@@ -25,7 +25,7 @@ def test_import_then_timeline_then_duplicate_alert(page, client, sign_in_as, mak
     assert len(visits) == 2 and "ごめん駅前薬局" in visits[0].text
     page.shot("medication-timeline")
 
-    driver.find_element(By.CSS_SELECTOR, ".med-alert-link a").click()
+    page.follow(driver.find_element(By.CSS_SELECTOR, ".med-alert-link a"))
     rows = driver.find_elements(By.CSS_SELECTOR, "tr.med-alert")
     assert len(rows) == 1
     assert "同一成分の重複" in rows[0].text and "ノルバスク錠5mg" in rows[0].text
