@@ -16,7 +16,7 @@ __all__ = ["create_app", "ConfigError"]
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the portal. Layers: defaults → MADOGUCHI_CONFIG file → MADOGUCHI_* → `config`."""
     settings = load_config(config)
-    app = Flask(__name__, instance_relative_config=True)
+    app = Flask(__name__, instance_relative_config=True, instance_path=_instance_path(settings))
     app.config.update(settings)
     _development_defaults(app)
     _cookie_policy(app)
@@ -38,6 +38,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from portal.services_host import init_services
     init_services(app)
     return app
+
+
+def _instance_path(settings: Mapping[str, Any]) -> str | None:
+    """Where the embedded database, the demo PKI and the demo cards live: `INSTANCE_PATH`,
+    else Flask's default (`instance/` beside the source tree)."""
+    path = settings.get("INSTANCE_PATH")
+    return str(Path(path).resolve()) if path else None
 
 
 def _development_defaults(app: Flask) -> None:

@@ -23,9 +23,16 @@ DEFAULTS: dict[str, Any] = {
     "CARD_SIGNING_TRUST_ANCHORS": [],
     # CRL files or URLs (partitioned CRLs welcome); refreshed when nextUpdate passes.
     "CARD_CRLS": [],
-    # Missing or stale revocation data refuses sign-in unless an operator says otherwise.
+    # An OCSP responder asked beside the CRLs (J-LIS gives access to certified relying
+    # parties); either source that vouches is enough, either that says revoked refuses.
+    "CARD_OCSP_URL": None,
+    "CARD_OCSP_TIMEOUT_S": 5,
+    # Missing or stale revocation data (no fresh CRL, no OCSP answer) refuses sign-in unless
+    # an operator says otherwise.
     "CARD_CRL_SOFT_FAIL": False,
     "CARD_BRIDGE_URL": "http://127.0.0.1:35980",
+    # Folder for the embedded SQLite database and the demo's PKI and cards (default instance/).
+    "INSTANCE_PATH": None,
     # The origin residents see (https://host[:port]); behind a proxy it must be configured.
     "PUBLIC_ORIGIN": None,
     "AUTH_RATE_LIMIT": "30/minute",
@@ -61,6 +68,9 @@ REQUIRED = ("SECRET_KEY", "DATABASE_URL", "CARD_TRUST_ANCHORS")
 _LIST_KEYS = {"CARD_TRUST_ANCHORS", "CARD_SIGNING_TRUST_ANCHORS", "CARD_CRLS", "SERVICES",
               "LOCALES"}
 _INT_KEYS = {k for k, v in DEFAULTS.items() if isinstance(v, int) and not isinstance(v, bool)}
+_BOOL_KEYS = {k for k, v in DEFAULTS.items() if isinstance(v, bool)}
+_BOOL_WORDS = {"1": True, "true": True, "yes": True, "on": True,
+               "0": False, "false": False, "no": False, "off": False, "": False}
 
 
 class ConfigError(RuntimeError):
@@ -107,6 +117,11 @@ def _from_environ(environ: Mapping[str, str]) -> dict[str, Any]:
                 found[key] = int(value)
             except ValueError:
                 raise ConfigError(f"{name} は整数で指定してください / {name} must be an integer") from None
+        elif key in _BOOL_KEYS:
+            # "0" must not switch a safety off by being a non-empty string
+            if value.strip().lower() not in _BOOL_WORDS:
+                raise ConfigError(f"{name} は true か false で指定してください / {name} must be true or false")
+            found[key] = _BOOL_WORDS[value.strip().lower()]
         else:
             found[key] = value
     return found

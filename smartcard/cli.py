@@ -214,5 +214,24 @@ def big_crl(directory: Path, entries: int, kind: str, out: Path | None) -> None:
     click.echo(f"{path} ({path.stat().st_size:,} bytes)")
 
 
+@pki.command("ocsp-serve")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=35990, show_default=True)
+def ocsp_serve(directory: Path, host: str, port: int) -> None:
+    """テスト用 OCSP レスポンダを起動します / serve OCSP answers for the test PKI over HTTP."""
+    from wsgiref.simple_server import make_server
+
+    from .testocsp import OcspResponder
+
+    _open(directory)  # fail now, with a message, rather than on the first request
+    server = make_server(host, port, OcspResponder(lambda: _open(directory)))
+    click.echo(f"OCSP レスポンダ / OCSP responder: http://{host}:{port}/  (Ctrl+C で終了)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
 if __name__ == "__main__":  # python -m smartcard.cli card serve PROFILE
     click.Group(commands={"card": card, "pki": pki})()

@@ -1,6 +1,7 @@
 """Certificate revocation lists: loaded from files or URLs, checked by signature, indexed by
-issuing CA and partition, refreshed when nextUpdate passes. Missing or stale data refuses
-(hard fail) unless an operator configures `soft_fail`."""
+issuing CA and partition, refreshed when nextUpdate passes; and `RevocationSources`, which
+puts the CRLs and an optional OCSP responder together. Missing or stale data refuses (hard
+fail) unless an operator configures `soft_fail`."""
 from __future__ import annotations
 
 import functools
@@ -9,7 +10,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Protocol, Sequence
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -17,6 +18,39 @@ from cryptography.hazmat.primitives import hashes
 from portal.cards.errors import CertificateRevoked, RevocationUnavailable
 
 Fetcher = Callable[[str], bytes]
+
+
+class RevocationCheck(Protocol):
+    def check(self, cert: x509.Certificate, issuer: x509.Certificate) -> None:
+        """Return if not revoked; raise CertificateRevoked or RevocationUnavailable."""
+
+
+@dataclass(frozen=True)
+class RevocationSources:
+    """Every configured source is asked. One that says revoked refuses; otherwise one fresh
+    source that vouches is enough (a responder that is down does not lock residents out
+    while a fresh CRL covers them); none at all refuses unless `soft_fail`."""
+
+    sources: Sequence[RevocationCheck]
+    soft_fail: bool = False
+
+    def check(self, cert: x509.Certificate, issuer: x509.Certificate) -> None:
+        unavailable = RevocationUnavailable("no revocation source configured")
+        vouched = False
+        for source in self.sources:
+            try:
+                source.check(cert, issuer)
+            except RevocationUnavailable as exc:
+                unavailable = exc
+                continue
+            vouched = True
+        if vouched:
+            return
+        if self.soft_fail:
+            _log(f"no revocation status for serial {cert.serial_number:x}; soft-fail configured "
+                 f"({unavailable.detail})")
+            return
+        raise unavailable
 
 
 def fetch(source: str) -> bytes:
@@ -42,7 +76,6 @@ class CrlStore:
 
     sources: list[str]
     cas: list[x509.Certificate]
-    soft_fail: bool = False
     fetcher: Fetcher = fetch
     clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
     _crls: dict[tuple[bytes, str | None], LoadedCrl] = field(default_factory=dict)
@@ -79,9 +112,6 @@ class CrlStore:
         """Raise CertificateRevoked, or RevocationUnavailable when no fresh CRL covers it."""
         crl = self._fresh_crl_for(cert, issuer)
         if crl is None:
-            if self.soft_fail:
-                _log(f"no fresh CRL for serial {cert.serial_number:x}; soft-fail configured")
-                return
             raise RevocationUnavailable(f"no fresh CRL for issuer {issuer.subject.rfc4514_string()} "
                                         f"partition {_key(_partition_of_cert(cert))}")
         if cert.serial_number in crl.serials:

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from portal.cards.errors import CardTokenError, NonceInvalid
 from portal.cards.models import CardBinding, LoginChallenge
-from portal.cards.revocation import CrlStore
+from portal.cards.ocsp import OcspClient
+from portal.cards.revocation import CrlStore, RevocationSources
 from portal.cards.validation import (AUTH_POLICY_OID, SIGNING_POLICY_OID, TokenValidator,
                                      ValidatedCertificate)
 from portal.db import across_municipalities
@@ -82,13 +83,17 @@ def validators(app: Flask | None = None) -> Validators:
 def _build_validators(config) -> Validators:
     auth_cas = load_certificates(config["CARD_TRUST_ANCHORS"])
     signing_cas = load_certificates(config.get("CARD_SIGNING_TRUST_ANCHORS") or [])
-    crls = CrlStore(list(config.get("CARD_CRLS") or []), list(auth_cas + signing_cas),
-                    soft_fail=bool(config.get("CARD_CRL_SOFT_FAIL")))
+    crls = CrlStore(list(config.get("CARD_CRLS") or []), list(auth_cas + signing_cas))
     crls.load_all()
-    auth = TokenValidator(auth_cas, crls, frozenset(config.get("CARD_AUTH_POLICIES") or [AUTH_POLICY_OID]))
+    sources: list = [crls]
+    if config.get("CARD_OCSP_URL"):
+        sources.append(OcspClient(config["CARD_OCSP_URL"],
+                                  timeout_s=float(config.get("CARD_OCSP_TIMEOUT_S") or 5)))
+    revocation = RevocationSources(sources, soft_fail=bool(config.get("CARD_CRL_SOFT_FAIL")))
+    auth = TokenValidator(auth_cas, revocation, frozenset(config.get("CARD_AUTH_POLICIES") or [AUTH_POLICY_OID]))
     signing = None
     if signing_cas:
-        signing = TokenValidator(signing_cas, crls, frozenset({SIGNING_POLICY_OID}),
+        signing = TokenValidator(signing_cas, revocation, frozenset({SIGNING_POLICY_OID}),
                                  key_usages=frozenset({"digital_signature", "content_commitment"}))
     return Validators(auth, signing)
 

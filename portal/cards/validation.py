@@ -2,7 +2,7 @@
 
 The order follows card-login-protocol.md: shape and size → certificate → key usage →
 policy → chain to a configured JPKI CA (generations share one DN: the signature decides)
-→ validity now → revocation → the origin-bound signature. The nonce is consumed by the
+→ validity now → revocation (CRLs, optionally OCSP) → the origin-bound signature. The nonce is consumed by the
 caller before the certificate is looked at, so a replay costs no cryptography."""
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 from portal.cards.errors import (CertificateExpired, CertificateNotYetValid, MalformedToken,
                                  SignatureInvalid, TokenTooLarge, UntrustedCertificate,
                                  WrongCertificateType)
-from portal.cards.revocation import CrlStore
+from portal.cards.revocation import RevocationCheck
 
 TOKEN_FORMAT = "madoguchi-jpki:1"
 MAX_TOKEN_BYTES = 12 * 1024
@@ -67,7 +67,7 @@ class TokenValidator:
     """Immutable once built; one per kind (authentication or signing certificates)."""
 
     trust_anchors: tuple[x509.Certificate, ...]
-    revocation: CrlStore
+    revocation: RevocationCheck
     policy_oids: frozenset[str] = frozenset({AUTH_POLICY_OID})
     key_usages: frozenset[str] = frozenset({"digital_signature"})
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc))

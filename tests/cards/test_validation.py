@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from portal.cards.errors import (CertificateExpired, CertificateNotYetValid, CertificateRevoked,
                                  RevocationUnavailable, UntrustedCertificate,
                                  WrongCertificateType)
-from portal.cards.revocation import CrlStore
+from portal.cards.revocation import CrlStore, RevocationSources
 from portal.cards.validation import SIGNING_POLICY_OID, TokenValidator
 
 NOW = dt.datetime.now(dt.timezone.utc)
@@ -24,9 +24,10 @@ def auth_cert(profile) -> x509.Certificate:
 
 def validator(pki, crl_paths, clock=lambda: NOW, soft_fail=False, **options) -> TokenValidator:
     anchors = tuple(pki.ca_certificates("auth"))
-    store = CrlStore([str(p) for p in crl_paths], list(anchors), soft_fail=soft_fail, clock=clock)
+    store = CrlStore([str(p) for p in crl_paths], list(anchors), clock=clock)
     store.load_all()
-    return TokenValidator(anchors, store, clock=clock, **options)
+    return TokenValidator(anchors, RevocationSources([store], soft_fail=soft_fail), clock=clock,
+                          **options)
 
 
 def whole_crls(pki) -> list[Path]:
