@@ -8,18 +8,19 @@ BIN=.venv/bin
 HOST=${HOST:-127.0.0.1}
 PORT=${PORT:-5000}
 export MADOGUCHI_ENV=development
+INSTANCE=${MADOGUCHI_INSTANCE_PATH:-$PWD/instance}
 "$BIN/madoguchi" demo
-export MADOGUCHI_CONFIG="$PWD/instance/demo.toml"
+export MADOGUCHI_CONFIG="$INSTANCE/demo.toml"
 
 children=()
 cleanup() { for pid in "${children[@]}"; do kill "$pid" 2>/dev/null || true; done; }
 trap cleanup EXIT INT TERM
 
 if scripts/pcsc-up.sh >/dev/null 2>&1; then
-  "$BIN/madoguchi" card serve instance/cards/392049.json >instance/card.log 2>&1 &
+  "$BIN/madoguchi" card serve "$INSTANCE/cards/392049.json" >"$INSTANCE/card.log" 2>&1 &
   children+=($!)
   if "$BIN/madoguchi" bridge --help >/dev/null 2>&1; then
-    "$BIN/madoguchi" bridge --origin "http://$HOST:$PORT" >instance/bridge.log 2>&1 &
+    "$BIN/madoguchi" bridge --origin "http://$HOST:$PORT" >"$INSTANCE/bridge.log" 2>&1 &
     children+=($!)
   fi
   echo "仮想カード（南国市のデモ住民）をカードリーダーに挿入しました / virtual card inserted (PIN 1234)"

@@ -56,7 +56,7 @@ def create_staff(db: Session, municipality_id: int, username: str, display_name:
 
 
 def provisioning_uri(account: StaffAccount, issuer: str) -> str:
-    return pyotp.TOTP(account.totp_secret).provisioning_uri(account.username, issuer_name=issuer)
+    return pyotp.TOTP(account.totp_secret).provisioning_uri(name=account.username, issuer_name=issuer)
 
 
 def check_password(db: Session, username: str, password: str,
