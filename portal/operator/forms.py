@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import (IntegerField, SelectField, SelectMultipleField, StringField,
+from wtforms import (IntegerField, SelectChoice, SelectField, SelectMultipleField, StringField,
                      TextAreaField)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -50,9 +50,10 @@ class ConfigUploadForm(FlaskForm):
     note = StringField(_l("変更理由"), validators=[Optional(), Length(max=200)])
 
 
-CATEGORY_CHOICES = [("build", _l("初期（更改）費用")), ("operation", _l("運用費用")),
-                    ("data_centre", _l("データセンター経費")),
-                    ("shared_change", _l("共同改修（法改正等）"))]
+CATEGORY_CHOICES = [SelectChoice("build", _l("初期（更改）費用")),
+                    SelectChoice("operation", _l("運用費用")),
+                    SelectChoice("data_centre", _l("データセンター経費")),
+                    SelectChoice("shared_change", _l("共同改修（法改正等）"))]
 
 
 class CostLineForm(FlaskForm):

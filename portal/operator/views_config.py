@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from wtforms import SelectChoice
 
 from portal.auth import current_viewer
 from portal.extensions import database
@@ -23,7 +24,8 @@ def edit_settings(code: str):
     with database().transaction() as db:
         member = member_or_404(db, code)
         form = CitySettingsForm(obj=None if request.method == "POST" else _FormView(member))
-        form.services.choices = [(name, _(p.title) or name) for name, p in plugins().items()]
+        form.services.choices = [SelectChoice(name, _(p.title) or name)
+                                 for name, p in plugins().items()]
         status = 200
         if form.validate_on_submit():
             try:

@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateField, DecimalField, IntegerField, SelectField,
+from wtforms import (BooleanField, DateField, DecimalField, IntegerField, SelectChoice, SelectField,
                      StringField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, \
     ValidationError
@@ -70,7 +70,8 @@ def _field(spec: FieldSpec):
         return JaDecimalField(label, presence + ranged, places=None,
                               render_kw={"inputmode": "decimal"})
     if spec.kind is Kind.CHOICE:
-        choices = [("", _l("（選択してください）"))] + [(v, _l(t)) for v, t in spec.choices]
+        choices = [SelectChoice("", _l("（選択してください）"))] + [
+            SelectChoice(v, _l(t)) for v, t in spec.choices]
         validators = [DataRequired(message=REQUIRED)] if spec.required else [Optional()]
         return SelectField(label, validators, choices=choices)
     if spec.kind is Kind.BOOL:
