@@ -43,6 +43,9 @@ def serve(profile: Path, port: int, latency_ms: float, host: str) -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     click.echo(f"仮想カードを {host}:{port} に挿入しました (Ctrl-C で終了) / card served on {host}:{port}")
+    click.echo("操作 / commands: " + ", ".join(CONTROL_HELP))
+    threading.Thread(target=control_loop, args=(server, click.get_text_stream("stdin"), stop),
+                     daemon=True).start()
     try:
         while not stop.wait(0.5):
             pass
@@ -51,6 +54,50 @@ def serve(profile: Path, port: int, latency_ms: float, host: str) -> None:
     finally:
         server.stop()
         click.echo("仮想カードを取り外しました / card removed")
+
+
+CONTROL_HELP = ("remove", "insert", "garble [N]", "drop N", "latency MS", "quit")
+
+
+def control_loop(server, lines, stop: threading.Event) -> None:
+    """Commands typed while the card is served, one per line: a support desk or a test can
+    pull the card out, put it back, make it slow or faulty. End of input changes nothing (a
+    card served from a script keeps running until SIGTERM)."""
+    for line in lines:
+        words = line.split()
+        if not words:
+            continue
+        try:
+            reply = _control(server, words[0], [int(w) for w in words[1:]])
+        except (ValueError, IndexError):
+            reply = f"使い方 / usage: {', '.join(CONTROL_HELP)}"
+        except TimeoutError as exc:
+            reply = f"挿入できません / cannot insert: {exc}"
+        if reply is None:
+            stop.set()
+            return
+        click.echo(reply)
+
+
+def _control(server, command: str, numbers: list[int]) -> str | None:
+    if command == "remove":
+        server.remove()
+        return "カードを取り外しました / card removed"
+    if command == "insert":
+        server.insert()
+        return "カードを挿入しました / card inserted"
+    if command == "garble":
+        server.garble_next(numbers[0] if numbers else 1)
+        return "次の応答を壊します / next answer garbled"
+    if command == "drop":
+        server.drop_after(numbers[0])
+        return f"{numbers[0]} 個目の APDU で抜きます / card pulled at APDU {numbers[0]} from now"
+    if command == "latency":
+        server.latency_s = numbers[0] / 1000
+        return f"APDU ごとに {numbers[0]} ms / {numbers[0]} ms per APDU"
+    if command == "quit":
+        return None
+    raise ValueError(command)
 
 
 @card.command()

@@ -1,6 +1,7 @@
 """Support-desk commands: pki init/issue/revoke/crl/big-crl and card serve."""
 
 import subprocess
+import time
 import sys
 from pathlib import Path
 
@@ -78,3 +79,42 @@ def test_card_serve_puts_a_card_in_a_reader(pki_dir, pcsc_stack):
         process.wait(timeout=10)
     pcsc_stack.wait_for_removal("Virtual PCD 00 01", timeout_s=10)
     assert "挿入しました" in process.stdout.read()
+
+
+@pytest.mark.card
+def test_card_serve_takes_commands_while_serving(pki_dir, pcsc_stack):
+    """Typed commands pull the card out, put it back and garble an answer, through pcscd."""
+    from smartcard import errors
+    profile_path, _ = issue(pki_dir)
+    process = subprocess.Popen([sys.executable, "-m", "smartcard.cli", "card", "serve", str(profile_path),
+                                "--port", "35964"], cwd=REPO, stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def command(line: str) -> None:
+        process.stdin.write(line + "\n")
+        process.stdin.flush()
+
+    try:
+        reader = pcsc_stack.wait_for_card("Virtual PCD 00 01", timeout_s=15)
+        command("remove")
+        pcsc_stack.wait_for_removal(reader, timeout_s=10)
+        command("nonsense")
+        command("insert")
+        pcsc_stack.wait_for_card(reader, timeout_s=10)
+        with pcsc_stack.PcscTransport(reader) as transport:
+            jpki = JPKICard(transport)
+            jpki.select_jpki()
+            command("garble")
+            time.sleep(0.2)  # the command is read by another process
+            with pytest.raises(errors.UnexpectedAnswer):
+                jpki.read_token_label()
+            assert jpki.read_token_label() == "JPKIAPICCTOKEN2"
+        command("quit")
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=10)
+    pcsc_stack.wait_for_removal("Virtual PCD 00 01", timeout_s=10)
+    output = process.stdout.read()
+    assert "取り外しました" in output and "使い方" in output and "次の応答を壊します" in output
