@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import func, select
+from sqlalchemy import case, delete, distinct, func, literal, select
 from sqlalchemy.orm import Session
 
-from portal.db import Base, across_municipalities
+from portal.db import ALL_MUNICIPALITIES, Base, across_municipalities
 
+from portal.audit.models import AccessLogEntry
 from portal.metering.models import UsageEvent
 from portal.registry.models import Resident, ResidentStatus
 
@@ -24,6 +25,8 @@ def record_usage(db: Session, service: str, metric: str, amount: int = 1,
 SIGN_IN = "sign_in"                    # a resident or staff sign-in
 RECORD_WRITTEN = "record_written"      # a record created or changed
 CERTIFICATE_ISSUED = "certificate_issued"  # "certificate_issued:<type>", e.g. :juminhyo
+ACTIVE_RESIDENTS = "active_residents"  # computed: residents whose records a service used
+STORAGE_ROWS = "storage_rows"          # a monthly snapshot, one per city × service
 
 
 def month_of(db: Session, column):
@@ -82,3 +85,53 @@ def active_residents_by_city(db: Session) -> dict[int, int]:
     query = (select(Resident.municipality_id, func.count())
              .where(Resident.status == ResidentStatus.ACTIVE).group_by(Resident.municipality_id))
     return {mid: n for mid, n in db.execute(across_municipalities(query)).all()}
+
+
+def service_of(name: str, services: list[str]) -> str:
+    """The service a table or an access-log resource belongs to: its plugin's prefix, or core."""
+    for service in services:
+        if name == service or name.startswith(service + "_") or name.startswith(service + "."):
+            return service
+    return "core"
+
+
+def active_residents_by_month(db: Session, services: list[str], start: datetime | None = None,
+                              end: datetime | None = None) -> list[tuple[int, str, str, str, int]]:
+    """(municipality_id, service, "active_residents", 'YYYY-MM', count) — residents whose
+    records in a service were read or written that month, counted in the database from the
+    access log, so no person leaves it."""
+    whens = [(AccessLogEntry.resource.startswith(f"{name}."), name) for name in services]
+    service = (case(*whens, else_="core") if whens else literal("core")).label("service")
+    month = month_of(db, AccessLogEntry.occurred_at).label("month")
+    query = (select(AccessLogEntry.municipality_id, service, month,
+                    func.count(distinct(AccessLogEntry.subject_resident_id)))
+             .group_by(AccessLogEntry.municipality_id, service, month))
+    if start is not None:
+        query = query.where(AccessLogEntry.occurred_at >= start)
+    if end is not None:
+        query = query.where(AccessLogEntry.occurred_at < end)
+    return [(mid, svc, ACTIVE_RESIDENTS, mon, int(n))
+            for mid, svc, mon, n in db.execute(across_municipalities(query)).all()]
+
+
+def snapshot_storage(db: Session, services: list[str], when: datetime | None = None) -> dict[int, dict[str, int]]:
+    """Record this month's rows held per city × service as `storage_rows` usage (run monthly
+    from cron). A second snapshot in the same month replaces the first, so the monthly total
+    stays a snapshot and not a sum of snapshots."""
+    when = when or datetime.now(timezone.utc).replace(tzinfo=None)
+    first = when.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    following = first.replace(year=first.year + first.month // 12, month=first.month % 12 + 1)
+    totals: dict[int, dict[str, int]] = {}
+    for mid, tables in storage_by_city(db).items():
+        for table, rows in tables.items():
+            service = service_of(table, services)
+            totals.setdefault(mid, {})[service] = totals.get(mid, {}).get(service, 0) + rows
+    db.info[ALL_MUNICIPALITIES] = True  # one row per member city, written on purpose
+    db.execute(across_municipalities(delete(UsageEvent).where(
+        UsageEvent.metric == STORAGE_ROWS, UsageEvent.occurred_at >= first,
+        UsageEvent.occurred_at < following)))
+    for mid, by_service in totals.items():
+        for service, rows in by_service.items():
+            db.add(UsageEvent(municipality_id=mid, service=service, metric=STORAGE_ROWS,
+                              amount=rows, occurred_at=when))
+    return totals

@@ -7,9 +7,10 @@ from flask import render_template, request
 from sqlalchemy import select
 
 from portal.extensions import database
-from portal.metering.services import (active_residents_by_city, monthly_usage,
-                                      storage_by_city)
+from portal.metering.services import (active_residents_by_city, active_residents_by_month,
+                                      monthly_usage, storage_by_city)
 from portal.operator.views import bp, operator_required
+from portal.services_host import plugins
 from portal.tenancy.models import Municipality
 
 
@@ -31,7 +32,9 @@ def usage():
     end = _next_month(last) if last else None
     with database().transaction() as db:
         members = {m.id: m for m in db.scalars(select(Municipality).order_by(Municipality.code))}
-        rows = monthly_usage(db, start, end)
+        rows = sorted(monthly_usage(db, start, end)
+                      + active_residents_by_month(db, list(plugins()), start, end),
+                      key=lambda row: (row[3], row[0], row[1], row[2]))
         storage = storage_by_city(db)
         active = active_residents_by_city(db)
     return render_template("operator/usage.html", members=members, rows=rows,

@@ -11,6 +11,7 @@ from portal.audit.auth_events import AuthEvent, record_attempt
 from portal.auth import (Viewer, current_viewer, remember_next, safe_next, sign_in, sign_out,
                          staff_required)
 from portal.extensions import database, get_db
+from portal.metering.services import record_usage
 from portal.staff.forms import LoginForm, TotpForm
 from portal.staff.models import ROLE_LABELS, Role, StaffAccount
 from portal.staff.services import LockoutPolicy, SignInRefused, check_password, check_totp
@@ -82,6 +83,7 @@ def login_totp():
                 error = None
                 viewer = Viewer("staff", account.id, account.municipality_id,
                                 account.display_name, account.roles)
+                record_usage(db, "core", "sign_in")  # staff sign-ins count like residents'
         record_attempt("staff_totp", "ok" if error is None else "refused",
                        "" if error is None else ("locked" if error.locked else "bad_code"),
                        municipality_id=pending["mid"], subject_kind="staff", subject_id=pending["id"])
