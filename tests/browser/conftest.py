@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
-from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions as EC
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.support.ui import WebDriverWait
 from werkzeug.serving import WSGIRequestHandler, make_server
 
@@ -76,15 +75,17 @@ def page(browser, live_server, request):
             """Click a link or submit button (or type `keys` ending in Enter into a field) and
             wait for the page it loads. The click returns before the next page replaces the
             old one, and a lookup made in between finds elements of the old page that go
-            stale under it."""
-            old = browser.find_element(By.TAG_NAME, "html")
+            stale under it. The old page is marked; the wait ends when a page without the
+            mark has loaded. Chromedriver may answer any error while the document changes,
+            so errors during the wait are retried, not raised."""
+            browser.execute_script("window.__madoguchiLeaving = true;")
             if keys is None:
                 element.click()
             else:
                 element.send_keys(keys)
-            WebDriverWait(browser, 10).until(EC.staleness_of(old))
-            WebDriverWait(browser, 10).until(
-                lambda d: d.execute_script("return document.readyState") == "complete")
+            WebDriverWait(browser, 10, ignored_exceptions=(WebDriverException,)).until(
+                lambda d: d.execute_script("return !window.__madoguchiLeaving"
+                                           " && document.readyState === 'complete';"))
             return browser
 
         def shot(self, name: str) -> Path:
