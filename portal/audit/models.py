@@ -19,7 +19,7 @@ class AccessLogEntry(TenantScoped, Base):
     actor_type: Mapped[str] = mapped_column(String(16))  # staff, resident, system
     actor_id: Mapped[int | None]
     actor_name: Mapped[str] = mapped_column(String(64))
-    actor_role: Mapped[str] = mapped_column(String(64))
+    actor_role: Mapped[str] = mapped_column(String(200))  # every role, comma-joined
     subject_resident_id: Mapped[int] = mapped_column(ForeignKey("resident.id"), index=True)
     action: Mapped[str] = mapped_column(String(16))  # read, create, update, export, delete
     resource: Mapped[str] = mapped_column(String(64))  # e.g. registry.resident

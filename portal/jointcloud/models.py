@@ -87,7 +87,7 @@ class ConfigChange(TenantScoped, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     changed_at: Mapped[datetime] = mapped_column(index=True)
     actor_name: Mapped[str] = mapped_column(String(100))
-    actor_role: Mapped[str] = mapped_column(String(64))
+    actor_role: Mapped[str] = mapped_column(String(200))  # every role, comma-joined
     source: Mapped[str] = mapped_column(String(20))  # web, import, cli, join
     before: Mapped[dict[str, Any]] = mapped_column(JSON)
     after: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -99,3 +99,18 @@ def test_read_fails_when_the_log_cannot_be_written(app, client, sign_in_as, make
     response = client.get("/me/")
     assert response.status_code == 500
     assert "見せない町" not in response.get_data(as_text=True)
+
+
+def test_staff_holding_every_role_is_logged_too(db, client, sign_in_as, make_city,
+                                                make_resident, make_staff):
+    """Their role list (74 characters) once overflowed the log's 64-character column:
+    PostgreSQL refused the entry and the view failed. It is written whole now."""
+    from portal.staff.models import Role
+    city = make_city()
+    person = make_resident(city)
+    everyone = make_staff(city, roles=[r.value for r in Role], username="all_roles")
+    sign_in_as(everyone)
+    assert client.get(f"/registry/residents/{person.id}").status_code == 200
+    [entry] = entries(db, city, person)
+    assert entry.actor_id == everyone.id
+    assert sorted(entry.actor_role.split(",")) == sorted(r.value for r in Role)
