@@ -35,9 +35,10 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test,card]'
 	touch $@
 
+## make bench: every benchmark (each prints its figure as a ratio to a baseline run beside it)
 bench: install
-	$(BIN)/python bench/registry_import.py
-	$(BIN)/python bench/card_login_apdus.py
+	scripts/pcsc-up.sh
+	set -e; for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script; done
 
 clean:
 	rm -rf $(VENV) instance

@@ -91,6 +91,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.registry.views import bp as registry_bp
     from portal.residents.views import bp as residents_bp
     from portal.staff.views import bp as staff_bp
+    from portal.tenancy.views import bp as tenancy_bp
     for bp in (public_bp, residents_bp, audit_bp, staff_bp, registry_bp, operator_bp, cards_bp,
-               sessions_bp, kiosk_bp, oidc_bp):
+               sessions_bp, kiosk_bp, oidc_bp, tenancy_bp):
         app.register_blueprint(bp)

@@ -17,6 +17,7 @@ from portal.registry.models import (GuardianLink, Household, Resident, ResidentS
                                     SealRegistration, Sex, TaxRecord)
 from portal.registry.access import children_of, is_guardian_of, viewable_resident_ids
 from portal.staff.models import Role
+from portal.tenancy.assets import city_asset
 from portal.tenancy.models import Municipality
 
 __all__ = [
@@ -24,7 +25,7 @@ __all__ = [
     "limiter", "parse_token", "service_enabled", "signed_data", "validators",
     "Base", "GuardianLink", "Household", "MenuItem", "Municipality", "Resident",
     "ResidentStatus", "Role", "SealRegistration", "ServicePlugin", "Sex", "TaxRecord",
-    "TenantScoped", "Viewer", "across_municipalities", "children_of", "current_viewer",
+    "TenantScoped", "Viewer", "across_municipalities", "children_of", "city_asset", "current_viewer",
     "database", "get_db", "is_guardian_of", "log_access", "record_usage", "resident_required",
     "scoped", "signed_in_required", "staff_required", "viewable_resident_ids",
 ]

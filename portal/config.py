@@ -33,6 +33,9 @@ DEFAULTS: dict[str, Any] = {
     "CARD_BRIDGE_URL": "http://127.0.0.1:35980",
     # Folder for the embedded SQLite database and the demo's PKI and cards (default instance/).
     "INSTANCE_PATH": None,
+    # Folder of the cities' logos and seal images named in their settings (default
+    # <instance>/city-assets); references outside it are refused.
+    "CITY_ASSETS_DIR": None,
     # The origin residents see (https://host[:port]); behind a proxy it must be configured.
     "PUBLIC_ORIGIN": None,
     "AUTH_RATE_LIMIT": "30/minute",

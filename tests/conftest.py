@@ -212,3 +212,12 @@ def committed_database_url(database_url, tmp_path):
     with engine.begin() as conn:
         conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
     engine.dispose()
+
+
+@pytest.fixture
+def assets(app, tmp_path):
+    """The folder of the cities' logos and seal images (CITY_ASSETS_DIR), empty."""
+    folder = tmp_path / "city-assets"
+    folder.mkdir()
+    app.config["CITY_ASSETS_DIR"] = str(folder)
+    return folder

@@ -11,6 +11,7 @@ from portal.cli import Context, pass_ctx
 from portal.jointcloud import config, example, leaving, receipt, report, services
 from portal.jointcloud.config import ConfigInvalid
 from portal.jointcloud.membership import join as join_city
+from portal.tenancy.assets import assets_dir
 
 
 def _key(ctx: Context):
@@ -95,10 +96,13 @@ def export(ctx: Context, code: str, directory: Path) -> None:
 
 
 def _extras(ctx: Context):
-    """Services may add files in their own open formats (e.g. medication → JAHIS text)
-    by defining `export_city(db, municipality_id, directory) -> list[Path]`."""
-    return [plugin.export_city for plugin in ctx.app.extensions["madoguchi.services"].values()
-            if callable(getattr(plugin, "export_city", None))]
+    """The city's logo and seal image, and files services add in their own open formats
+    (e.g. medication → JAHIS text) by defining `export_city(db, municipality_id, directory)
+    -> list[Path]`."""
+    folder = assets_dir(ctx.app.config, ctx.app.instance_path)
+    return [leaving.asset_files(folder)] + [
+        plugin.export_city for plugin in ctx.app.extensions["madoguchi.services"].values()
+        if callable(getattr(plugin, "export_city", None))]
 
 
 @cloud.command("import", help="書き出したデータを取り込みます / import an export (fresh deployment).")
@@ -200,3 +204,14 @@ def report_(ctx: Context, first_year, last_year, fmt: str, output: Path | None) 
         click.echo(f"→ {output} (inputs sha256 {built.digest})")
     else:
         click.echo(data.decode("utf-8") if fmt != "pdf" else "PDF は --output で保存してください")
+
+
+@cloud.command("meter-storage", help="今月の保存量（団体・サービスごとの行数）を記録します / "
+                                     "record this month's storage per city and service (cron).")
+@pass_ctx
+def meter_storage(ctx: Context) -> None:
+    from portal.metering.services import snapshot_storage
+    with ctx.db.transaction() as db:
+        totals = snapshot_storage(db, list(ctx.app.extensions["madoguchi.services"]))
+    for mid, by_service in sorted(totals.items()):
+        click.echo(f"{mid}: " + ", ".join(f"{s} {n:,}" for s, n in sorted(by_service.items())))

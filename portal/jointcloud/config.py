@@ -11,7 +11,7 @@ the city's identity so a new member can join from one file::
     ...
     [settings]
     services = ["maternal_health", "medication"]
-    seal_image = "seals/392049.png"
+    seal_image = "seals/392049.png"     # inside CITY_ASSETS_DIR (portal/tenancy/assets.py)
     [settings.hours]
     counter = "08:30-17:15"
     [settings.branding]
@@ -37,6 +37,7 @@ import tomli_w
 from sqlalchemy.orm import Session
 
 from portal.jointcloud.models import ConfigChange
+from portal.tenancy.assets import reference_problem
 from portal.tenancy.models import Municipality
 
 FORMAT = "madoguchi-city-config/1"
@@ -68,6 +69,8 @@ def validate_settings(settings: Any, known_services: Iterable[str] | None = None
     seal = result.get("seal_image", "")
     if not isinstance(seal, str) or len(seal) > 200:
         problems.append("印影画像の参照は200文字以内の文字列です")
+    elif seal and (problem := reference_problem(seal, "seal_image")):
+        problems.append(problem)
     if problems:
         raise ConfigInvalid(problems)
     return result
@@ -102,6 +105,8 @@ def _check_branding(branding, problems) -> None:
     for key in ("display_name", "logo"):
         if key in branding and not (isinstance(branding[key], str) and len(branding[key]) <= 200):
             problems.append(f"{key} は200文字以内の文字列です")
+        elif key == "logo" and branding.get(key) and (problem := reference_problem(branding[key], key)):
+            problems.append(problem)
 
 
 def _check_catalogue(issuance, problems) -> None:

@@ -11,7 +11,8 @@ tables are included as soon as the service is installed:
 
 Export format (documented in docs/joint-cloud.md): `tables/<table>.json` (typed JSON,
 the source for import), `csv/<table>.csv` (the same rows for spreadsheets), and
-`manifest.json` with row counts and the SHA-256 of every file. Secrets (staff password
+`manifest.json` with row counts and the SHA-256 of every file; extras such as the
+medication notebooks as JAHIS text and the city's logo and seal image (`assets/`). Secrets (staff password
 hashes, TOTP secrets) are never exported; sign-in sessions are deleted, not exported.
 """
 from __future__ import annotations
@@ -22,6 +23,7 @@ import hashlib
 import io
 import json
 import secrets
+import shutil
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -31,6 +33,7 @@ from sqlalchemy import Enum, Integer, Table, delete, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from portal.db import Base, across_municipalities
+from portal.tenancy.assets import AssetRefused, resolve
 from portal.tenancy.models import Municipality
 
 EXPORT_FORMAT = "madoguchi-city-export/1"
@@ -140,6 +143,29 @@ def export_city(db: Session, code: str, directory: Path,
     (directory / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2),
                                       encoding="utf-8")
     return manifest
+
+
+def asset_files(assets_dir: Path) -> Callable[[Session, int, Path], list[Path]]:
+    """An export extra: the files the city's settings refer to (its logo and seal image,
+    kept in the operator's `assets_dir`), copied to `assets/<reference>`, so the city leaves
+    with them. A reference naming no usable file is skipped: there is nothing to take."""
+    def extra(db: Session, municipality_id: int, directory: Path) -> list[Path]:
+        settings = db.get(Municipality, municipality_id).settings or {}
+        wanted = (("logo", (settings.get("branding") or {}).get("logo")),
+                  ("seal_image", settings.get("seal_image")))
+        copied = []
+        for kind, reference in wanted:
+            try:
+                source = resolve(assets_dir, reference, kind) if reference else None
+            except AssetRefused:
+                source = None
+            if source is not None:
+                target = directory / "assets" / reference
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(source, target)
+                copied.append(target)
+        return copied
+    return extra
 
 
 def _export_table(db: Session, table: Table, municipality_id: int, directory: Path) -> dict:

@@ -4,6 +4,8 @@ Every person whose record appears on the paper gets an access-log entry (log_acc
 the PDF leaves the server."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy.orm import Session
 
 from portal.api import (Household, Municipality, Resident, ResidentStatus, SealRegistration,
@@ -65,11 +67,14 @@ def build_content(db: Session, request: IssuanceRequest, certificate: IssuedCert
 
 
 def signed_pdf(db: Session, request: IssuanceRequest, certificate: IssuedCertificate,
-               municipality: Municipality, verify_url: str, keys: KeyRing) -> bytes:
-    """Lay out and sign; log the access of every person shown."""
+               municipality: Municipality, verify_url: str, keys: KeyRing,
+               seal_image: Path | None = None) -> bytes:
+    """Lay out and sign; log the access of every person shown. The 公印 drawn is the
+    city's configured `seal_image` (resolved by the caller), else the signing key's, else
+    a generated one."""
     key = keys.key_for(municipality.code, municipality.name)
     content, shown = build_content(db, request, certificate, municipality, verify_url,
-                                   key.seal_image)
+                                   str(seal_image) if seal_image else key.seal_image)
     for resident_id in shown:
         log_access(db, resident_id, "issue", f"convenience_issuance.{certificate.certificate_type}",
                    PURPOSE)

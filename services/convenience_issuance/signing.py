@@ -9,6 +9,9 @@ Keys come from configuration, never from the database:
                    "passphrase_env": "NANKOKU_SIGN_PASSPHRASE",      # optional
                    "seal_image": "/etc/madoguchi/nankoku-seal.png"}} # optional 公印 image
 
+The 公印 image a city configures itself (`settings["seal_image"]`, a reference inside the
+operator's CITY_ASSETS_DIR, see portal/tenancy/assets.py) takes precedence over the key's.
+
 A city without a key gets, in development and tests only, a self-signed key generated in
 memory with a loud warning (`DevelopmentSigner`); in production issuing is refused.
 """

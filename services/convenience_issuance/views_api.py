@@ -29,8 +29,8 @@ from flask import Response, current_app, g, jsonify, request, url_for
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from portal.api import (Municipality, Resident, Viewer, across_municipalities, database,
-                        log_access)
+from portal.api import (Municipality, Resident, Viewer, across_municipalities, city_asset,
+                        database, log_access)
 from portal.api import (CardTokenError, consume_challenge, csrf, find_binding, issue_challenge,
                         limiter, parse_token, validators)
 from services.convenience_issuance import issuance
@@ -383,7 +383,8 @@ def certificate_pdf(terminal: Terminal):
             municipality = db.get(Municipality, terminal.municipality_id)
             try:
                 req.pdf = signed_pdf(db, req, certificate, municipality,
-                                     verify_url(certificate.verification_code), keyring())
+                                     verify_url(certificate.verification_code), keyring(),
+                                     city_asset(municipality, "seal_image"))
             except SigningUnavailable:
                 return problem("signing_unavailable", "ただいま証明書を発行できません。窓口でお問い合わせください。", 503)
         pdf = req.pdf

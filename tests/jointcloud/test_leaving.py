@@ -3,7 +3,7 @@ counts and contents, delete it leaving no row behind, and sign a receipt."""
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,17 +19,92 @@ from portal.plugins import load_plugins
 from portal.registry.models import GuardianLink, SealRegistration, TaxRecord
 
 
+# Every service's tables must hold rows of the leaving city, so that "same rows after the
+# round trip" and "no row left" cannot pass on empty tables.
+SERVICE_TABLES = (
+    "maternal_health_pregnancy", "maternal_health_prenatal_checkup",
+    "maternal_health_postpartum_check", "maternal_health_birth",
+    "maternal_health_child_checkup", "maternal_health_immunisation", "maternal_health_amendment",
+    "medication_document", "medication_visit", "medication_rp", "medication_drug",
+    "medication_usage", "medication_visit_note",
+    "convenience_issuance_request", "convenience_issuance_payment",
+    "convenience_issuance_certificate", "convenience_issuance_log",
+)
+# 2026-07-01 10:00 in Japan, inside the default opening hours of convenience issuance.
+OPEN_TIME = datetime(2026, 7, 1, 1, 0)
+
+
+def seed_services(db, city, mother, child, staff_id: int | None) -> None:
+    """Handbook records, an imported お薬手帳 and two certificate issuances of one city,
+    written through each service's own functions."""
+    from services.convenience_issuance import issuance
+    from services.convenience_issuance.services import load_catalogue
+    from services.maternal_health.services import RECORD_TYPES, Author, amend_record, create_record
+    from services.medication import jahis
+    from services.medication import services as medication
+    from tests.medication.jahis_samples import SPEC_EXAMPLE
+
+    today, nurse = date(2025, 3, 1), Author(staff_id, "保健師")
+    with db.transaction(city.id) as s:
+        pregnancy, _ = create_record(s, RECORD_TYPES["pregnancy"], mother, {
+            "notified_on": date(2022, 11, 1), "expected_delivery_on": date(2023, 6, 5),
+            "mother_height_cm": 158.5, "pre_pregnancy_weight_kg": 50.2, "blood_type_abo": "A",
+            "blood_type_rh": "+"}, nurse, today)
+        create_record(s, RECORD_TYPES["prenatal"], mother, {
+            "checked_on": date(2023, 1, 10), "gestational_weeks": 14, "gestational_days": 2,
+            "systolic_bp": 112, "diastolic_bp": 70, "weight_kg": 52.0, "urine_protein": "-",
+            "instructions": "特になし"}, nurse, today, pregnancy_id=pregnancy.id)
+        create_record(s, RECORD_TYPES["postpartum"], mother, {
+            "checked_on": child.birth_date + timedelta(days=30), "days_after_birth": 30,
+            "uterine_involution": "good", "systolic_bp": 118, "diastolic_bp": 72}, nurse, today)
+        create_record(s, RECORD_TYPES["birth"], child, {
+            "born_on": child.birth_date, "born_time": "04:30", "gestational_weeks": 39,
+            "weight_kg": 3.05, "length_cm": 49.5, "transfusion": False}, nurse, today,
+            mother_id=mother.id, pregnancy_id=pregnancy.id)
+        checkup, _ = create_record(s, RECORD_TYPES["checkup"], child, {
+            "occasion": "m3_4", "checked_on": child.birth_date + timedelta(days=100),
+            "weight_kg": 6.4, "height_cm": 61.0, "findings": "healthy"}, nurse, today)
+        amend_record(s, RECORD_TYPES["checkup"], checkup, child, {
+            "occasion": "m3_4", "checked_on": checkup.checked_on, "weight_kg": 6.5,
+            "height_cm": 61.0, "findings": "healthy"}, "転記誤り", nurse, today)
+        create_record(s, RECORD_TYPES["immunisation"], child, {
+            "vaccine": "hib", "dose_number": 1, "given_on": child.birth_date + timedelta(days=62),
+            "lot": "AB123"},
+            nurse, today)
+
+        document = jahis.parse(SPEC_EXAMPLE.encode("cp932")).document
+        assert medication.import_document(s, mother.id, document, "text", "test").visits_added
+
+        catalogue = load_catalogue(city.settings)
+        kept, _token = issuance.start_request(s, catalogue, mother, "store-0001", OPEN_TIME)
+        issuance.quote(s, catalogue, kept, "juminhyo", {"household": True}, OPEN_TIME)
+        issuance.confirm_payment(s, kept.id, f"pay-{city.code}-1", kept.fee, OPEN_TIME,
+                                 (mother.family_name, mother.given_name))
+        kept.pdf = b"%PDF-1.7 not yet printed"  # issued, waiting for the store's printer
+        printed, _token = issuance.start_request(s, catalogue, mother, "store-0002", OPEN_TIME)
+        issuance.quote(s, catalogue, printed, "juminhyo", {}, OPEN_TIME)
+        outcome = issuance.confirm_payment(s, printed.id, f"pay-{city.code}-2", printed.fee,
+                                           OPEN_TIME, (mother.family_name, mother.given_name))
+        issuance.report_outcome(s, printed, True, "", OPEN_TIME)
+        if staff_id is not None:
+            issuance.revoke(s, outcome.certificate, staff_id, "記載誤り", OPEN_TIME)
+
+
 @pytest.fixture
 def kami(make_city, make_resident, make_staff, db):
-    """香美市 with a family, a seal, tax, a card, access log, usage and staff; and 南国市
-    beside it, whose rows must survive."""
+    """香美市 with a family, a seal, tax, a card, access log, usage, staff and records in
+    every service; and 南国市 beside it with service records too, which must survive."""
     nankoku = make_city("392049", "南国市")
     neighbour = make_resident(nankoku, family="南国", given="隣人")
+    neighbour_child = make_resident(nankoku, family="南国", given="次郎", birth=date(2024, 1, 5),
+                                    household=neighbour.household_id, relationship="子")
+    seed_services(db, nankoku, neighbour, neighbour_child, None)
     city = make_city("392120", "香美市", population=27_513)
     parent = make_resident(city, family="物部", given="花子")
     child = make_resident(city, family="物部", given="太郎", birth=date(2023, 6, 1),
                           household=parent.household_id, relationship="子")
     clerk = make_staff(city, roles=["registry_clerk"], username="kami_clerk")
+    seed_services(db, city, parent, child, clerk.id)
     with db.transaction(city.id) as s:
         s.add(GuardianLink(guardian_id=parent.id, child_id=child.id))
         s.add(SealRegistration(resident_id=parent.id, registration_number="S1",
@@ -66,12 +141,26 @@ def _contents(session, municipality_id) -> dict[str, list[dict]]:
     return out
 
 
-def test_export_then_import_into_a_fresh_deployment_gives_the_same_rows(db, kami, tmp_path):
+def _plugin_extras(app):
+    """The services' own export files (medication as JAHIS text), as the CLI passes them."""
+    return [plugin.export_city for plugin in app.extensions["madoguchi.services"].values()
+            if callable(getattr(plugin, "export_city", None))]
+
+
+def test_export_then_import_into_a_fresh_deployment_gives_the_same_rows(app, db, kami, tmp_path):
     with db.transaction() as s:
-        manifest = leaving.export_city(s, "392120", tmp_path / "out")
+        manifest = leaving.export_city(s, "392120", tmp_path / "out", extras=_plugin_extras(app))
         before = _contents(s, kami.id)
     assert manifest["tables"]["resident"]["rows"] == 2
     assert manifest["tables"]["access_log"]["rows"] == 1
+    # Every service's tables hold rows of the city: the comparison below is not vacuous.
+    empty = [t for t in SERVICE_TABLES if manifest["tables"][t]["rows"] == 0 or not before[t]]
+    assert empty == []
+    assert manifest["tables"]["convenience_issuance_certificate"]["rows"] == 2
+    assert manifest["tables"]["maternal_health_amendment"]["rows"] == 1
+    notebooks = [x["file"] for x in manifest["extras"]]
+    assert [Path(f).name for f in notebooks] == [f"resident-{before['resident'][0]['id']}.txt"]
+    assert "ｺﾘｵﾊﾟﾝ" in (tmp_path / "out" / notebooks[0]).read_bytes().decode("cp932")
     assert "password_hash" not in (tmp_path / "out/tables/staff_account.json").read_text()
     assert "user_session" not in manifest["tables"]
 
@@ -91,12 +180,21 @@ def test_export_then_import_into_a_fresh_deployment_gives_the_same_rows(db, kami
     assert inserted == {n: e["rows"] for n, e in manifest["tables"].items()}
     assert after == before
     assert after["seal_registration"][0]["seal_image"] == b"\x89PNG\x00\xff"
+    assert after["convenience_issuance_request"][0]["pdf"] == b"%PDF-1.7 not yet printed"
+    assert after["convenience_issuance_request"][0]["options"]["household"] is True
+    assert after["maternal_health_birth"][0]["weight_kg"] == 3.05
+    assert {r["revoked_by"] for r in after["convenience_issuance_certificate"]} == {
+        None, before["staff_account"][0]["id"]}
 
 
 def test_delete_leaves_no_row_of_the_city_in_any_table(db, kami, tmp_path):
     with db.transaction() as s:
         leaving.export_city(s, "392120", tmp_path / "out")
-        others = leaving.counts(s, s.scalar(text("SELECT id FROM municipality WHERE code='392049'")))
+        nankoku_id = s.scalar(text("SELECT id FROM municipality WHERE code='392049'"))
+        others = leaving.counts(s, nankoku_id)
+        others_contents = _contents(s, nankoku_id)
+        mine = leaving.counts(s, kami.id)
+    assert [t for t in SERVICE_TABLES if not mine[t] or not others[t]] == []
     key = receipt.load_or_create_key(tmp_path / "key.pem")
     with db.transaction() as s:
         signed = services.depart(s, "392120", tmp_path / "out", key)
@@ -106,9 +204,13 @@ def test_delete_leaves_no_row_of_the_city_in_any_table(db, kami, tmp_path):
             left = s.execute(across_municipalities(select(ct.table).where(
                 leaving.city_rows(ct.table, kami.id)))).all()
             assert left == [], ct.table.name
-        assert leaving.counts(s, s.scalar(text("SELECT id FROM municipality WHERE code='392049'"))) == others
+        # 南国市 keeps every row, its service records included, unchanged.
+        assert leaving.counts(s, nankoku_id) == others
+        assert _contents(s, nankoku_id) == others_contents
     document = receipt.verify(signed, receipt.public_key_pem(key))
     assert document["deleted"]["rows"]["resident"] == 2
+    assert {t: document["deleted"]["rows"][t] for t in SERVICE_TABLES} == {
+        t: mine[t] for t in SERVICE_TABLES}
     assert document["deleted"]["rows"]["access_log"] == 1
     assert document["export"]["manifest_sha256"] == leaving.manifest_digest(tmp_path / "out")
 
@@ -219,3 +321,24 @@ def test_cli_export_delete_verify(cli_runner, kami, tmp_path, app):
     bad = cli_runner("verify-receipt", tmp_path / "bad.json")
     assert bad.exit_code != 0 and "署名" in bad.output
     assert cli_runner("verify-export", tmp_path / "out").exit_code == 0
+
+
+def test_cli_export_takes_the_citys_logo_and_seal_image(cli_runner, kami, app, db, tmp_path):
+    from portal.tenancy.models import Municipality
+    folder = tmp_path / "city-assets"
+    (folder / "seals").mkdir(parents=True)
+    (folder / "branding").mkdir()
+    (folder / "seals" / "392120.png").write_bytes(b"\x89PNG seal of Kami")
+    (folder / "branding" / "392120.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
+    (folder / "seals" / "392049.png").write_bytes(b"\x89PNG seal of Nankoku")
+    app.config["CITY_ASSETS_DIR"] = str(folder)
+    with db.transaction() as s:
+        city = s.get(Municipality, kami.id)
+        city.settings = {**city.settings, "seal_image": "seals/392120.png",
+                         "branding": {"logo": "branding/392120.svg"}}
+    out = cli_runner("export", "392120", tmp_path / "out")
+    assert out.exit_code == 0, out.output
+    extras = {x["file"] for x in leaving.read_manifest(tmp_path / "out")["extras"]}
+    assert {"assets/seals/392120.png", "assets/branding/392120.svg"} <= extras
+    assert (tmp_path / "out/assets/seals/392120.png").read_bytes() == b"\x89PNG seal of Kami"
+    assert not (tmp_path / "out/assets/seals/392049.png").exists()  # 南国市's stays

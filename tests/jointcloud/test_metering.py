@@ -81,3 +81,13 @@ def test_the_usage_page_shows_active_residents(console, db, make_city, make_resi
     body = console.get("/operator/usage?from=2025-04&to=2025-04").get_data(as_text=True)
     assert "active_residents" in body and "medication" in body
     assert hanako.name not in body
+
+
+def test_meter_storage_command(cli_runner, db, make_city, make_resident):
+    city = make_city("392111", "香南市")
+    make_resident(city)
+    result = cli_runner("meter-storage")
+    assert result.exit_code == 0 and f"{city.id}: " in result.output
+    with db.transaction(city.id) as s:
+        snapshot = s.scalars(select(UsageEvent).where(UsageEvent.metric == "storage_rows")).all()
+    assert {e.service for e in snapshot} == {"core"} and snapshot[0].amount >= 2
