@@ -234,13 +234,29 @@ def issue(db: Session, request: IssuanceRequest, now: datetime,
     return certificate
 
 
+# Why a certificate whose paper never came out is void (shown to staff beside 失効).
+PRINT_FAILED_REASON = "印刷できず交付されなかったため無効（手数料は返金）"
+
+
 def report_outcome(db: Session, request: IssuanceRequest, printed: bool, detail: str,
                    now: datetime) -> IssuanceRequest:
-    """The terminal says the paper came out (printed) or not (failed); both release."""
+    """The terminal says the paper came out (printed) or not (failed); both release.
+
+    A failed print delivered nothing: the certificate is made void at once (the verification
+    page confirms only what the holder printed, so a PDF left on the terminal cannot pass
+    as genuine) and the fee goes back to the resident (返金), so the day's reconciliation
+    counts neither the certificate nor its payment."""
     if request.state != RequestState.ISSUED or request.released_at is not None:
         raise WrongState(request.state.value)
+    if not printed:
+        certificate = db.scalar(scoped(IssuedCertificate, IssuedCertificate.request_id == request.id))
+        if certificate is not None and certificate.revoked_at is None:
+            certificate.revoked_at, certificate.revoke_reason = now, PRINT_FAILED_REASON
+            log_event(db, "voided", now, request=request, detail=certificate.issuance_number)
+        log_event(db, "refunded", now, request=request, fee=request.fee)
     release(db, request, now, RequestState.PRINTED if printed else RequestState.FAILED,
             "printed" if printed else "failed", detail)
+    request.outcome_detail = detail[:200] or None
     return request
 
 
@@ -292,10 +308,13 @@ def jst_day_bounds(day: date) -> tuple[datetime, datetime]:
 
 @dataclass(frozen=True)
 class Reconciliation:
-    """日次照合: certificates and fees by type for one day, and the payments received."""
+    """日次照合: certificates and fees by type for one day, and the payments received.
+    A certificate whose print failed was never delivered and its fee was refunded: it is
+    counted in neither, only in `refunds` (count, yen)."""
     day: date
     rows: tuple[tuple[str, int, int], ...]   # (type, count, fees)
     payments_total: int
+    refunds: tuple[int, int] = (0, 0)
 
     @property
     def fees_total(self) -> int:
@@ -312,10 +331,18 @@ class Reconciliation:
 
 def reconcile(db: Session, day: date) -> Reconciliation:
     start, end = jst_day_bounds(day)
+    delivered = IssuanceRequest.state != RequestState.FAILED
     rows = db.execute(
         select(IssuedCertificate.certificate_type, func.count(), func.sum(IssuedCertificate.fee))
-        .where(IssuedCertificate.issued_at >= start, IssuedCertificate.issued_at < end)
+        .join(IssuanceRequest, IssuanceRequest.id == IssuedCertificate.request_id)
+        .where(IssuedCertificate.issued_at >= start, IssuedCertificate.issued_at < end, delivered)
         .group_by(IssuedCertificate.certificate_type).order_by(IssuedCertificate.certificate_type)).all()
     paid = db.scalar(select(func.coalesce(func.sum(Payment.amount), 0))
-                     .where(Payment.paid_at >= start, Payment.paid_at < end))
-    return Reconciliation(day, tuple((t, int(c), int(f or 0)) for t, c, f in rows), int(paid or 0))
+                     .join(IssuanceRequest, IssuanceRequest.id == Payment.request_id)
+                     .where(Payment.paid_at >= start, Payment.paid_at < end, delivered))
+    refunded = db.execute(select(func.count(), func.coalesce(func.sum(Payment.amount), 0))
+                          .join(IssuanceRequest, IssuanceRequest.id == Payment.request_id)
+                          .where(Payment.paid_at >= start, Payment.paid_at < end,
+                                 IssuanceRequest.state == RequestState.FAILED)).one()
+    return Reconciliation(day, tuple((t, int(c), int(f or 0)) for t, c, f in rows), int(paid or 0),
+                          (int(refunded[0]), int(refunded[1] or 0)))

@@ -77,8 +77,11 @@ PATHS = {
             "503": _problem("No signing key"), **COMMON_ERRORS}}},
     "/api/v1/request/outcome": {"post": {
         "operationId": "reportOutcome", "summary": "Printed or failed; the request is released",
+        "description": "A failed print delivered nothing: the certificate is made void (the "
+                       "verification page no longer confirms it) and the fee is refunded "
+                       "(amount_refunded, to hand back to the resident).",
         "security": BEARER, "requestBody": {"required": True, **_json("OutcomeRequest")},
-        "responses": {"200": {"description": "Recorded", **_json("IssuanceRequest")}, **COMMON_ERRORS}}},
+        "responses": {"200": {"description": "Recorded", **_json("Outcome")}, **COMMON_ERRORS}}},
     "/api/v1/openapi.json": {"get": {
         "operationId": "getOpenApi", "summary": "This document",
         "responses": {"200": {"description": "OpenAPI document",
@@ -138,6 +141,8 @@ SCHEMAS = {
         "certificate": {"$ref": "#/components/schemas/Certificate"}}},
     "Issued": {"allOf": [{"$ref": "#/components/schemas/IssuanceRequest"}, {"type": "object", "properties": {
         "replayed": {"type": "boolean"}, "amount_charged": {"type": "integer"}}}]},
+    "Outcome": {"allOf": [{"$ref": "#/components/schemas/IssuanceRequest"}, {"type": "object", "properties": {
+        "amount_refunded": {"type": "integer", "description": "Yen to hand back (failed only)"}}}]},
 }
 
 

@@ -404,7 +404,10 @@ def outcome(terminal: Terminal):
     with database().transaction(terminal.municipality_id) as db:
         req = db.get(IssuanceRequest, terminal.request_id)
         issuance.report_outcome(db, req, result == "printed", str(data.get("detail") or "")[:200], clock())
-        return describe(req, certificate_of(db, req.id))
+        answer = describe(req, certificate_of(db, req.id))
+        if req.state == issuance.RequestState.FAILED:
+            answer["amount_refunded"] = req.fee   # the terminal hands the fee back
+        return answer
 
 
 @api_route("/api/v1/openapi.json", methods=["GET"])

@@ -51,6 +51,69 @@ def test_whole_flow(terminal, hanako, bind_card, db, city):
     assert events == ["started", "quoted", "paid", "issued", "printed"]
 
 
+def test_failed_print_voids_the_certificate_and_refunds_the_fee(terminal, client, hanako,
+                                                                 bind_card, db, city):
+    """The paper did not come out: nothing was delivered. The verification page confirms
+    only what the holder printed, so the certificate is void at once (a PDF left on the
+    terminal cannot pass as genuine), and the resident gets the fee back: the day's
+    reconciliation counts neither the certificate nor its payment."""
+    from services.convenience_issuance.issuance import reconcile
+    terminal.start(bind_card(hanako))
+    terminal.quote("juminhyo")
+    paid = terminal.pay("fail-key-0001", 200)
+    assert paid.status_code == 201 and paid.get_json()["amount_charged"] == 200
+    code = paid.get_json()["certificate"]["verification_code"]
+    assert terminal.pdf().status_code == 200
+    failed = terminal.outcome("failed")
+    assert failed.status_code == 200, failed.get_json()
+    assert failed.get_json()["state"] == "failed" and failed.get_json()["amount_refunded"] == 200
+    # released like any end: the token stops working, the PDF is gone, no second print
+    assert terminal.status().status_code == 401 and terminal.pdf().status_code == 401
+    assert terminal.outcome("printed").status_code == 401
+    with db.transaction(city.id) as s:
+        request = s.scalar(select(IssuanceRequest))
+        assert request.pdf is None and request.released_at is not None
+        certificate = s.scalar(select(IssuedCertificate))
+        assert certificate.revoked_at is not None and "返金" in certificate.revoke_reason
+        events = s.scalars(select(IssuanceLogEntry.event).order_by(IssuanceLogEntry.id)).all()
+        refund = s.scalar(select(IssuanceLogEntry).where(IssuanceLogEntry.event == "refunded"))
+        assert refund.fee == 200
+        report = reconcile(s, date(2026, 7, 1))
+    assert events == ["started", "quoted", "paid", "issued", "voided", "refunded", "failed"]
+    assert report.rows == () and report.payments_total == 0 and report.balanced
+    assert report.refunds == (1, 200)
+    public = client.get("/services/convenience_issuance/verify", query_string={"code": code})
+    html = public.get_data(as_text=True)
+    assert "失効しています" in html and "交付したもの" not in html
+
+
+def test_failed_print_is_counted_apart_beside_a_printed_one(terminal, hanako, make_resident,
+                                                            bind_card, make_staff, sign_in_as,
+                                                            client, db, city):
+    from services.convenience_issuance.issuance import reconcile
+    terminal.start(bind_card(hanako))
+    terminal.quote("juminhyo")
+    terminal.pay("print-key-0001", 200)
+    printed_answer = terminal.outcome("printed").get_json()
+    assert printed_answer["state"] == "printed" and "amount_refunded" not in printed_answer
+    jiro = make_resident(city, family="土佐", given="次郎", birth=date(1980, 1, 1))
+    second = Terminal(terminal.client, city.code)
+    second.start(bind_card(jiro))
+    second.quote("juminhyo_kisai")
+    second.pay("print-key-0002", 200)
+    second.outcome("failed")
+    with db.transaction(city.id) as s:
+        report = reconcile(s, date(2026, 7, 1))
+        printed = s.scalar(select(IssuedCertificate).where(IssuedCertificate.resident_id == hanako.id))
+        assert printed.revoked_at is None   # the printed one stays valid
+    assert report.rows == (("juminhyo", 1, 200),) and report.payments_total == 200
+    assert report.balanced and report.refunds == (1, 200)
+    sign_in_as(make_staff(city, roles=["issuance_operator"]))
+    page = client.get("/services/convenience_issuance/staff/reconciliation",
+                      query_string={"day": "2026-07-01"}).get_data(as_text=True)
+    assert "一致しています" in page and 'id="refunds"' in page and "1件 200円" in page
+
+
 def test_retried_payment_charges_once(terminal, hanako, bind_card, db, city):
     terminal.start(bind_card(hanako))
     terminal.quote("juminhyo")

@@ -152,3 +152,93 @@ def test_copy_warning_pattern_is_on_the_page(terminal, hanako, bind_card, tmp_pa
     middle = image.crop((0, image.height // 3, image.width, image.height // 2))  # no text there
     tinted = sum(middle.histogram()[151:250])
     assert tinted > 0.02 * middle.width * middle.height
+
+
+def seal_png() -> tuple[bytes, "Image.Image"]:
+    """A small registered 印影: a vermilion ring with a bar and a dot (not square, so its
+    size tells it apart from any other image on the page), on a transparent ground."""
+    from PIL import Image, ImageDraw
+    image = Image.new("RGBA", (60, 48), (255, 255, 255, 0))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((2, 2, 57, 45), outline=(200, 30, 30, 255), width=4)
+    draw.rectangle((27, 10, 32, 38), fill=(200, 30, 30, 255))
+    draw.ellipse((10, 20, 16, 26), fill=(120, 10, 10, 255))
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue(), image
+
+
+def test_seal_certificate_embeds_the_registered_seal_image(terminal, hanako, bind_card, db, city,
+                                                          tmp_path):
+    from PIL import Image, ImageChops
+    png, original = seal_png()
+    with db.transaction(city.id) as s:
+        s.add(SealRegistration(resident_id=hanako.id, registration_number="S-0077",
+                               registered_on=date(2010, 1, 1), seal_image=png))
+    pdf = issue(terminal, bind_card(hanako), "inkan")
+    text = text_of(pdf, tmp_path)
+    assert "印影" in text and "S-0077" in text
+    path = tmp_path / "seal.pdf"
+    path.write_bytes(pdf)
+    listing = subprocess.run(["pdfimages", "-list", str(path)], capture_output=True, text=True,
+                             check=True).stdout.splitlines()[2:]
+    # columns: page num type width height color comp bpc enc ...
+    seals = [row.split() for row in listing if row.split()[3:5] == ["60", "48"]]
+    assert [row[2] for row in seals] == ["image", "smask"], listing   # the ring keeps its transparency
+    subprocess.run(["pdfimages", "-png", str(path), str(tmp_path / "img")], check=True)
+    extracted = [Image.open(p) for p in sorted(tmp_path.glob("img-*.png"))]
+    colour = next(i for i in extracted if i.size == (60, 48) and i.mode == "RGB")
+    alpha = next(i for i in extracted if i.size == (60, 48) and i.mode in ("L", "1"))
+    assert ImageChops.difference(alpha.convert("L"), original.getchannel("A")).getbbox() is None
+    opaque = original.getchannel("A").point(lambda a: 255 if a else 0)
+    difference = ImageChops.difference(colour, original.convert("RGB"))
+    assert ImageChops.multiply(difference.convert("L"), opaque).getbbox() is None  # the seal as registered
+    # and it is drawn inside the 印影 box (25–65 mm from the left, 53–93 mm from the top)
+    subprocess.run(["pdftoppm", "-r", "72", "-png", "-singlefile", str(path), str(tmp_path / "page")],
+                   check=True)
+    px = 72 / 25.4
+    box = Image.open(tmp_path / "page.png").convert("RGB").crop(
+        (int(25 * px), int(53 * px), int(65 * px), int(93 * px)))
+    red, green, blue = box.split()
+    vermilion = ImageChops.multiply(ImageChops.multiply(
+        red.point(lambda v: 255 if v > 150 else 0), green.point(lambda v: 255 if v < 90 else 0)),
+        blue.point(lambda v: 255 if v < 90 else 0)).histogram()[255]
+    assert vermilion > 100, vermilion
+
+
+def test_seal_certificate_without_an_image_embeds_none(terminal, hanako, bind_card, db, city, tmp_path):
+    """The placeholder is drawn, not an image: the page's only image is the copy-warning
+    background."""
+    with db.transaction(city.id) as s:
+        s.add(SealRegistration(resident_id=hanako.id, registration_number="S-0078",
+                               registered_on=date(2010, 1, 1), seal_image=None))
+    path = tmp_path / "placeholder.pdf"
+    path.write_bytes(issue(terminal, bind_card(hanako), "inkan"))
+    listing = subprocess.run(["pdfimages", "-list", str(path)], capture_output=True, text=True,
+                             check=True).stdout.splitlines()[2:]
+    assert len(listing) == 1 and listing[0].split()[8] == "jpeg", listing
+
+
+def test_qr_code_holds_the_verification_url_that_confirms_the_certificate(
+        terminal, client, hanako, bind_card, tmp_path):
+    """Rasterise the printed page (pdftoppm) and read the QR code as a phone would
+    (zxing-cpp): it holds the verification page's URL with this certificate's code, and
+    that page confirms the certificate."""
+    import zxingcpp
+    from PIL import Image
+    from urllib.parse import parse_qs, urlsplit
+    assert terminal.start(bind_card(hanako)).status_code == 201
+    terminal.quote("juminhyo")
+    code = terminal.pay("qr-key-0001", 200).get_json()["certificate"]["verification_code"]
+    path = tmp_path / "qr.pdf"
+    path.write_bytes(terminal.pdf().data)
+    subprocess.run(["pdftoppm", "-r", "150", "-png", "-singlefile", str(path), str(tmp_path / "page")],
+                   check=True)
+    found = zxingcpp.read_barcodes(Image.open(tmp_path / "page.png"))
+    qr = [b.text for b in found if b.format == zxingcpp.BarcodeFormat.QRCode]
+    assert qr == [f"https://localhost/services/convenience_issuance/verify?code={code}"], qr
+    url = urlsplit(qr[0])
+    assert parse_qs(url.query) == {"code": [code]}
+    assert code in text_of(path.read_bytes(), tmp_path)   # the same code printed for typing
+    page = client.get(url.path, query_string=url.query).get_data(as_text=True)
+    assert "南国市が交付したもの" in page and "住民票の写し" in page
