@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from portal.audit.models import AccessLogEntry
 from portal.metering.models import UsageEvent
-from services.maternal_health.models import Amendment, ChildCheckup, Immunisation
+from services.maternal_health.models import Amendment, ChildCheckup, Immunisation, PostpartumCheck
 
 BASE = "/services/maternal_health"
 
@@ -135,6 +135,99 @@ def test_birth_record_links_the_mother_and_starts_the_growth_chart(nurse_client,
     assert "記録1件" in page  # the birth weight is the chart's first point
 
 
+# ---------------------------------------------------------------- postpartum checks
+
+POSTPARTUM = {"checked_on": "2024-07-10", "days_after_birth": "30", "uterine_involution": "good",
+              "lochia": "normal", "breasts": "normal", "systolic_bp": "112", "diastolic_bp": "70",
+              "urine_protein": "−", "weight_kg": "54.5"}
+
+
+def new_postpartum(client, mother, **values):
+    return client.post(f"{BASE}/staff/residents/{mother.id}/records/postpartum/new",
+                       data={**POSTPARTUM, **values})
+
+
+def test_staff_records_a_postpartum_check_and_the_mother_sees_it(nurse_client, family, db,
+                                                                 sign_in_as):
+    mother = family["mother"]
+    form = nurse_client.get(f"{BASE}/staff/residents/{mother.id}/records/postpartum/new")
+    assert form.status_code == 200 and "産後の健康診査" in form.get_data(as_text=True)
+    response = new_postpartum(nurse_client, mother)
+    assert response.status_code == 302
+    with db.transaction(family["city"].id) as s:
+        row = s.scalar(select(PostpartumCheck))
+        assert (row.mother_id, row.days_after_birth, row.systolic_bp, row.diastolic_bp,
+                row.weight_kg, row.uterine_involution, row.lochia, row.breasts,
+                row.urine_protein) == (mother.id, 30, 112, 70, 54.5, "good", "normal", "normal", "−")
+        assert row.entered_by_name == "職員 hokenshi"
+    actions = {(e.action, e.resource) for e in log_entries(db, family["city"], mother.id)}
+    assert ("write", "maternal_health.postpartum") in actions
+    staff_page = nurse_client.get(response.headers["Location"]).get_data(as_text=True)
+    section = staff_page[staff_page.index('id="mother-h"'):]
+    assert "産後の健康診査" in section and "54.5" in section and "112" in section
+    assert f"/staff/records/postpartum/{row.id}/amend" in section
+    own = sign_in_as(mother).get(f"{BASE}/").get_data(as_text=True)
+    assert "産後の健康診査" in own and "112/70" in own and "54.5" in own
+
+
+@pytest.mark.parametrize("values, field, message", [
+    ({"days_after_birth": "400"}, "days_after_birth", "0〜365"),
+    ({"days_after_birth": "-1"}, "days_after_birth", "0〜365"),
+    ({"days_after_birth": ""}, "days_after_birth", "入力してください"),
+    ({"days_after_birth": "三十"}, "days_after_birth", "整数"),
+    ({"checked_on": ""}, "checked_on", "入力してください"),
+    ({"checked_on": "2099-07-10"}, "checked_on", "未来の日付"),
+    ({"systolic_bp": "300"}, "systolic_bp", "60〜250"),
+    ({"diastolic_bp": "10"}, "diastolic_bp", "30〜150"),
+    ({"systolic_bp": "90", "diastolic_bp": "120"}, "diastolic_bp", "最低血圧"),
+    ({"weight_kg": "15"}, "weight_kg", "25〜200"),
+    ({"weight_kg": "540"}, "weight_kg", "25〜200"),
+    ({"weight_kg": "abc"}, "weight_kg", "数値"),
+    ({"lochia": "green"}, "lochia", "選択肢"),
+])
+def test_postpartum_impossible_values_are_refused_beside_the_field(nurse_client, family, db,
+                                                                   values, field, message):
+    response = new_postpartum(nurse_client, family["mother"], **values)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    error = re.search(rf'id="{field}-error">([^<]*)<', body)
+    assert error and message in error.group(1), body[body.find("error"):][:300]
+    assert 'value="2024-07-10"' in body or field == "checked_on"   # the rest of the input is kept
+    with db.transaction(family["city"].id) as s:
+        assert s.scalar(select(PostpartumCheck)) is None
+
+
+def test_postpartum_amendment_keeps_each_old_value_and_refuses_impossible_ones(
+        nurse_client, family, db):
+    mother = family["mother"]
+    new_postpartum(nurse_client, mother)
+    with db.transaction(family["city"].id) as s:
+        row_id = s.scalar(select(PostpartumCheck.id))
+    url = f"{BASE}/staff/records/postpartum/{row_id}/amend"
+    form = nurse_client.get(url).get_data(as_text=True)
+    assert 'value="54.5"' in form and 'value="30"' in form
+    impossible = nurse_client.post(url, data={**POSTPARTUM, "weight_kg": "545", "reason": "転記誤り"})
+    assert impossible.status_code == 422
+    assert "25〜200" in re.search(r'id="weight_kg-error">([^<]*)<', impossible.get_data(as_text=True)).group(1)
+    done = nurse_client.post(url, data={**POSTPARTUM, "weight_kg": "53.0", "days_after_birth": "31",
+                                        "reason": "体重計の読み違い"})
+    assert done.status_code == 302
+    with db.transaction(family["city"].id) as s:
+        row = s.get(PostpartumCheck, row_id)
+        assert (row.weight_kg, row.days_after_birth, row.systolic_bp) == (53.0, 31, 112)
+        changes = {(a.record_type, a.record_id, a.subject_resident_id, a.field_name, a.old_value,
+                    a.new_value, a.reason, a.amended_by_name)
+                   for a in s.scalars(select(Amendment))}
+    assert changes == {
+        ("postpartum", row_id, mother.id, "weight_kg", "54.5", "53", "体重計の読み違い", "職員 hokenshi"),
+        ("postpartum", row_id, mother.id, "days_after_birth", "30", "31", "体重計の読み違い", "職員 hokenshi")}
+    actions = {(e.action, e.resource) for e in log_entries(db, family["city"], mother.id)}
+    assert ("amend", "maternal_health.postpartum") in actions
+    page = nurse_client.get(f"{BASE}/staff/residents/{mother.id}").get_data(as_text=True)
+    history = page[page.index('id="amendments"'):]
+    assert "産後の健康診査" in history and "産後日数" in history and "体重計の読み違い" in history
+
+
 # ---------------------------------------------------------------- amendments
 
 def test_amendment_keeps_old_value_who_when_and_why(nurse_client, family, db):
@@ -246,6 +339,38 @@ def test_worklist_lists_overdue_children_and_exports_csv(nurse_client, family, d
     assert ("南海　次郎", "1歳6か月児") not in items   # the target ended at 2 years
     assert any(e.resource == "maternal_health.worklist"
                for e in log_entries(db, family["city"], family["child"].id))
+
+
+def test_child_who_missed_a_statutory_checkup_is_on_the_worklist_with_the_reason(
+        nurse_client, family, make_resident, link_guardian, db):
+    """On 2025-03-01: 三郎 (born 2023-05-15, 1y9m) is past 20 months without his 1歳6か月児
+    健診, still inside its target (until 2 years); 花 (born 2021-09-15, 3y5m) is past 38
+    months without her 3歳児健診; 四郎, as old as 三郎, had his and is not listed for it."""
+    from datetime import date, datetime
+    from portal.api import Sex
+    city, mother = family["city"], family["mother"]
+    saburo = make_resident(city, family="土佐", given="三郎", birth=date(2023, 5, 15), sex=Sex.MALE,
+                           household=mother.household_id, relationship="子")
+    hana = make_resident(city, family="土佐", given="花", birth=date(2021, 9, 15),
+                         household=mother.household_id, relationship="子")
+    shiro = make_resident(city, family="南海", given="四郎", birth=date(2023, 5, 15), sex=Sex.MALE)
+    for child in (saburo, hana, shiro):
+        link_guardian(mother, child)
+    with db.transaction(city.id) as s:
+        s.add(ChildCheckup(child_id=shiro.id, occasion="y1_6", checked_on=date(2024, 11, 20),
+                           entered_by_name="t", entered_at=datetime(2024, 11, 20)))
+    response = nurse_client.get(f"{BASE}/staff/worklist.csv")
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    missed = {(r[1], r[5]): r[6] for r in rows[1:] if r[5] in ("1歳6か月児", "3歳児")}
+    assert missed == {
+        ("土佐　三郎", "1歳6か月児"): "未受診です（2025年5月14日まで受診できます）。",
+        ("土佐　花", "3歳児"): "未受診です（2025年9月14日まで受診できます）。"}
+    page = nurse_client.get(f"{BASE}/staff/worklist").get_data(as_text=True)
+    table = page[page.index('id="worklist"'):]
+    assert "土佐　三郎" in table and "1歳6か月児" in table
+    assert "未受診です（2025年5月14日まで受診できます）。" in table
+    assert f"/staff/residents/{saburo.id}" in table
+    assert any(e.resource == "maternal_health.worklist" for e in log_entries(db, city, saburo.id))
 
 
 def test_vaccinated_child_leaves_the_worklist(nurse_client, family, db):
