@@ -122,6 +122,21 @@ class Database:
             session.close()
 
 
+    @contextmanager
+    def read(self, municipality_id: int | None = None) -> Iterator[Session]:
+        """A look that writes nothing and never waits for a writer, always rolled back.
+        On SQLite it is a deferred transaction: WAL lets it read beside a write transaction
+        held by another connection — even one this same thread holds, as when a template
+        asks for something while its view's unit of work is still open (an IMMEDIATE
+        transaction would wait for that lock until the busy timeout)."""
+        session = self.session(municipality_id)
+        try:
+            session.connection(execution_options={"sqlite_deferred": True})
+            yield session
+        finally:
+            session.close()  # ends the transaction unwritten; loaded objects stay readable
+
+
 def scoped(model, *criteria):
     """The one way to select municipal rows: the session's tenant is added by the event."""
     return select(model).where(*criteria)

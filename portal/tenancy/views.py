@@ -20,7 +20,7 @@ bp = Blueprint("tenancy", __name__, url_prefix="/cities")
 
 
 def _member(code: str) -> Municipality:
-    with database().transaction() as db:
+    with database().read() as db:
         city = db.scalar(select(Municipality).where(Municipality.code == code[:6]))
     if city is None:
         abort(404)
@@ -52,13 +52,15 @@ def current_branding() -> Branding | None:
             viewer.is_staff and viewer.roles == {Role.CLOUD_OPERATOR}):
         return None
     try:
-        with database().transaction() as db:
+        # read(): this runs while the page renders, often inside the view's own open
+        # unit of work; a second writing transaction would wait for that one's lock
+        with database().read() as db:
             city = db.get(Municipality, viewer.municipality_id)
+            if city is not None:
+                g.city_branding = branding_of(city, str(get_locale()),
+                                              has_logo=city_asset(city, "logo") is not None)
     except SQLAlchemyError:
         return None  # an error page while the database is away still renders
-    if city is not None:
-        g.city_branding = branding_of(city, str(get_locale()),
-                                      has_logo=city_asset(city, "logo") is not None)
     return g.city_branding
 
 
