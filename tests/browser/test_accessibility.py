@@ -50,7 +50,8 @@ def pages(people) -> dict:
     child, mother = people["child"].id, people["mother"].id
     return {
         None: ["/", "/staff/login", "/auth/login", f"/kiosk/{KIOSK_ID}",
-               "/services/convenience_issuance/verify"],
+               "/services/convenience_issuance/verify",
+               "/services/convenience_issuance/terminal?municipality=392049"],
         "mother": ["/me/", "/me/access-log/", "/services/maternal_health/",
                    f"/services/maternal_health/children/{child}", "/services/medication/",
                    f"/services/medication/people/{mother}/import"],

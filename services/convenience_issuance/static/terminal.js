@@ -104,9 +104,14 @@
     const pdf = await fetch(data.certificate.pdf_url, {headers: {Authorization: "Bearer " + accessToken}});
     const printed = pdf.ok;
     if (printed) window.open(URL.createObjectURL(await pdf.blob()), "_blank");
-    await call("POST", "/request/outcome", {result: printed ? "printed" : "failed"});
-    show(printed ? text.printed : text.failed, !printed);
+    const outcome = await call("POST", "/request/outcome", {result: printed ? "printed" : "failed"});
+    const refunded = outcome.data.amount_refunded;
+    if (printed) show(text.printed, false);
+    else if (refunded) show(text.refunded.replace("{amount}", refunded.toLocaleString("ja-JP")), true);
+    else show(text.failed, true);
     accessToken = null;
+    $("pay").disabled = false;
+    step("step-city");  // done: the message stays, the terminal is ready for the next person
   }
 
   async function cancel() {

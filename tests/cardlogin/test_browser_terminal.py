@@ -1,0 +1,83 @@
+"""The reference store terminal in headless Chromium, the whole way: the card bridge signs
+with the virtual card on the real pcscd (PIN on the bridge's on-screen pad), the terminal
+page chooses a 住民票, pays, receives the signed PDF and reports the print; and when the
+PDF cannot be made, the resident is told the fee is handed back."""
+from __future__ import annotations
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from sqlalchemy import select
+
+from services.convenience_issuance.models import IssuanceRequest, Payment
+from services.convenience_issuance.signing import KeyRing
+from tests.cardlogin.test_browser_bridge import bind_in_advance, wait
+from tests.cardlogin.conftest import PIN
+from tests.convenience_issuance.conftest import clock, keys, municipal_keys  # noqa: F401
+
+pytestmark = [pytest.mark.browser, pytest.mark.card]
+TERMINAL = "/services/convenience_issuance/terminal?municipality=392049"
+
+
+def sign_in_at_the_terminal(page) -> str:
+    """Start, confirm the origin in the bridge, tap the PIN: back at the terminal's offers."""
+    driver = page.open(TERMINAL)
+    terminal = driver.current_window_handle
+    driver.find_element(By.ID, "start").click()
+    wait(driver).until(lambda d: len(d.window_handles) == 2)
+    driver.switch_to.window(next(h for h in driver.window_handles if h != terminal))
+    wait(driver).until(EC.element_to_be_clickable((By.ID, "confirm-origin"))).click()
+    for digit in PIN:
+        driver.find_element(By.CSS_SELECTOR, f'#pinpad button[data-key="{digit}"]').click()
+    driver.find_element(By.ID, "submit-pin").click()
+    driver.switch_to.window(terminal)
+    wait(driver, 15).until(EC.visibility_of_element_located((By.ID, "step-choose")))
+    return terminal
+
+
+def choose_juminhyo_and_pay(page) -> str:
+    driver = page.driver
+    offer = next(b for b in driver.find_elements(By.CSS_SELECTOR, "#offers button")
+                 if "住民票の写し" in b.text)
+    offer.click()
+    wait(driver).until(EC.visibility_of_element_located((By.ID, "step-pay")))
+    quote = driver.find_element(By.ID, "quote").text
+    driver.find_element(By.ID, "pay").click()
+    status = driver.find_element(By.ID, "status")
+    wait(driver, 20).until(lambda d: "印刷" in status.text and "印刷しています" not in status.text)
+    return quote, status.text
+
+
+def test_terminal_issues_a_juminhyo_with_the_card(page, start_bridge, client, db, hanako,
+                                                  hanako_card, card_on_reader, clock, keys):
+    bind_in_advance(client, hanako_card)
+    start_bridge(kiosk=True)
+    sign_in_at_the_terminal(page)
+    holder = page.driver.find_element(By.ID, "holder").text
+    assert "南国市" in holder and "花子" not in holder          # the name is masked on screen
+    page.shot("terminal-offers")
+    quote, status = choose_juminhyo_and_pay(page)
+    assert "住民票の写し" in quote and "円" in quote
+    assert "印刷が終わりました" in status
+    assert page.driver.find_element(By.ID, "start").is_displayed()   # ready for the next person
+    page.shot("terminal-printed")
+    with db.transaction(hanako.municipality_id) as s:
+        request = s.scalar(select(IssuanceRequest).where(IssuanceRequest.resident_id == hanako.id))
+        assert request.state.value == "printed"
+        assert s.scalar(select(Payment).where(Payment.request_id == request.id)) is not None
+
+
+def test_terminal_says_the_fee_is_returned_when_no_pdf_can_be_made(app, page, start_bridge, client,
+                                                                   db, hanako, hanako_card,
+                                                                   card_on_reader, clock):
+    """No signing key for the city: the PDF fails, the terminal reports it, the fee goes back."""
+    app.extensions["convenience_issuance.keys"] = KeyRing({}, allow_development=False)
+    bind_in_advance(client, hanako_card)
+    start_bridge(kiosk=True)
+    sign_in_at_the_terminal(page)
+    _, status = choose_juminhyo_and_pay(page)
+    assert "印刷できませんでした" in status and "お返しします" in status
+    page.shot("terminal-refunded")
+    with db.transaction(hanako.municipality_id) as s:
+        request = s.scalar(select(IssuanceRequest).where(IssuanceRequest.resident_id == hanako.id))
+        assert request.state.value == "failed"
