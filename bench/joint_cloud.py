@@ -2,9 +2,10 @@
 
 - split: time to apportion one cost line among 3 and among 100 members (exact fractions);
 - report: 60 cost lines × 3 members from stored inputs (build + CSV + SVG + PDF);
-- export / delete: one city of N residents (default 20,000, each with a household, an
-  access-log entry and a usage event) in a temporary SQLite database, beside a second
-  city that must stay.
+- export / delete / import: one city of N residents (default 20,000, each with a
+  household, an access-log entry and a usage event) in a temporary SQLite database, beside
+  a second city that must stay; the baseline is the bare bulk insert that seeded the same
+  rows, and the ratios to it are printed.
 
     .venv/bin/python bench/joint_cloud.py [--residents 20000]
 """
@@ -32,11 +33,15 @@ from portal.registry.models import Household, Resident  # noqa: E402
 from portal.tenancy.services import add_municipality  # noqa: E402
 
 
+LAST = {}  # label -> seconds, for the ratios
+
+
 def timed(label: str, fn, repeat: int = 1):
     start = time.perf_counter()
     for _ in range(repeat):
         result = fn()
     elapsed = (time.perf_counter() - start) / repeat
+    LAST[label] = elapsed
     print(f"{label:<48} {elapsed * 1000:10.2f} ms")
     return result
 
@@ -109,6 +114,12 @@ def main() -> None:
         fresh = Database(fresh_url)
         with fresh.transaction() as s:
             timed("import city into a fresh deployment", lambda: leaving.import_city(s, out))
+        seed = LAST[f"seed city of {args.residents} residents"]
+        for label, what in (("export city", "export"),
+                            ("delete city + signed receipt (one transaction)", "delete"),
+                            ("import city into a fresh deployment", "import")):
+            print(f"{'ratio ' + what + ' / bare insert of the same rows':<48} "
+                  f"{LAST[label] / seed:9.2f}x")
         db.engine.dispose()
         fresh.engine.dispose()
 
