@@ -1,6 +1,6 @@
 """The portal's public API for service plugins. Services import from here, never from the
 portal's internals, so the core can change behind it."""
-from portal.audit.services import log_access
+from portal.audit.services import log_access, log_listing
 from portal.cards.errors import CardTokenError
 from portal.cards.services import consume_challenge, find_binding, issue_challenge, validators
 from portal.cards.validation import parse_token, signed_data
@@ -26,6 +26,7 @@ __all__ = [
     "Base", "GuardianLink", "Household", "MenuItem", "Municipality", "Resident",
     "ResidentStatus", "Role", "SealRegistration", "ServicePlugin", "Sex", "TaxRecord",
     "TenantScoped", "Viewer", "across_municipalities", "children_of", "city_asset", "current_viewer",
-    "database", "get_db", "is_guardian_of", "log_access", "record_usage", "resident_required",
+    "database", "get_db", "is_guardian_of", "log_access", "log_listing", "record_usage",
+    "resident_required",
     "scoped", "signed_in_required", "staff_required", "viewable_resident_ids",
 ]

@@ -34,6 +34,13 @@ def log_access(db: Session, subject_resident_id: int, action: str, resource: str
     return entry
 
 
+def log_listing(db: Session, resident_ids, resource: str, purpose: str) -> None:
+    """A search result shows each listed person's name, kana, birth date or address: one
+    "search" entry per person listed, so each sees the search in their own log."""
+    for resident_id in dict.fromkeys(resident_ids):  # once per person, in listed order
+        log_access(db, resident_id, "search", resource, purpose)
+
+
 def _fit(text: str, size: int) -> str:
     """A value clipped to its column: PostgreSQL refuses a longer one, and a failed log
     entry fails the view (a staff member holding every role has a 74-character role list)."""

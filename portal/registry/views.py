@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template, request
 from sqlalchemy import or_
 
-from portal.audit.services import log_access
+from portal.audit.services import log_access, log_listing
 from portal.auth import staff_required
 from portal.db import scoped
 from portal.extensions import get_db
@@ -33,6 +33,8 @@ def search():
                 (Resident.family_name_kana + Resident.given_name_kana).like(like),
                 Resident.number == query))
             .order_by(Resident.family_name_kana, Resident.given_name_kana).limit(PAGE)).all()
+        log_listing(get_db(), [r.id for r in residents], "registry.search", "住民検索（職員）")
+        get_db().commit()
     return render_template("registry/search.html", query=query, residents=residents)
 
 

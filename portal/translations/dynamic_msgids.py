@@ -84,6 +84,9 @@ N_("共同利用運用担当")
 N_("本人による住民情報の確認")
 N_("住民記録の確認（職員）")
 N_("世帯情報の確認（職員）")
+N_("住民検索（職員）")
+N_("お薬手帳の利用者検索（職員）")
+N_("交付済み証明書の検索（職員）")
 N_("マイナンバーカードの利用登録（本人）")
 
 # Access-log purposes written by the services, shown to residents through |purpose_label.

@@ -5,7 +5,8 @@ from flask import Flask
 from flask_babel import gettext, lazy_gettext as _l
 
 ACTIONS = {"read": _l("閲覧"), "create": _l("作成"), "update": _l("更新"),
-           "export": _l("出力"), "delete": _l("削除")}
+           "export": _l("出力"), "delete": _l("削除"), "issue": _l("交付"),
+           "search": _l("検索結果に表示")}
 STATUSES = {"active": _l("住民"), "moved_out": _l("転出"), "deceased": _l("死亡")}
 
 

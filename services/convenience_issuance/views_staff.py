@@ -9,7 +9,8 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import or_
 
-from portal.api import Role, current_viewer, get_db, log_access, scoped, staff_required
+from portal.api import (Role, current_viewer, get_db, log_access, log_listing, scoped,
+                        staff_required)
 from services.convenience_issuance import issuance
 from services.convenience_issuance.forms import RevokeForm
 from services.convenience_issuance.models import IssuanceLogEntry, IssuedCertificate
@@ -52,6 +53,9 @@ def staff_certificates():
         found = get_db().scalars(scoped(IssuedCertificate, or_(
             IssuedCertificate.verification_code == code,
             IssuedCertificate.issuance_number == number)).limit(20)).all()
+        log_listing(get_db(), [c.resident_id for c in found], "convenience_issuance.certificates",
+                    "交付済み証明書の検索（職員）")
+        get_db().commit()
     return render_template("convenience_issuance/staff_certificates.html", query=query,
                            found=found, form=RevokeForm(), to_jst=to_jst,
                            labels={k.value: v for k, v in CERTIFICATE_LABELS.items()})

@@ -9,8 +9,8 @@ from datetime import date
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 
-from portal.api import (Resident, Role, current_viewer, get_db, log_access, scoped,
-                        signed_in_required, staff_required, viewable_resident_ids)
+from portal.api import (Resident, Role, current_viewer, get_db, log_access, log_listing,
+                        scoped, signed_in_required, staff_required, viewable_resident_ids)
 from services.medication import services
 from services.medication.alerts import find_duplicates
 from services.medication.forms import SearchForm
@@ -77,6 +77,9 @@ def staff_search():
             (Resident.family_name + Resident.given_name).like(like)
             | (Resident.family_name_kana + Resident.given_name_kana).like(like)
             | (Resident.number == query)).order_by(Resident.family_name_kana).limit(50)).all()
+        log_listing(get_db(), [r.id for r in residents], "medication.staff_search",
+                    "お薬手帳の利用者検索（職員）")
+        get_db().commit()
     return render_template("medication/staff_search.html", form=form, residents=residents)
 
 

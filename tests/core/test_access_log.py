@@ -29,6 +29,23 @@ def test_staff_read_is_logged_and_shown_to_the_resident(db, client, sign_in_as, 
     assert "職員 clerk" in page and "住民記録の確認" in page
 
 
+def test_a_search_listing_is_logged_for_each_person_listed(db, client, sign_in_as, make_city,
+                                                           make_resident, make_staff):
+    city = make_city()
+    ichiro = make_resident(city, family="土佐", given="一郎")
+    jiro = make_resident(city, family="土佐", given="次郎")
+    other = make_resident(city, family="高知", given="三郎")
+    sign_in_as(make_staff(city, roles=["registry_clerk"], username="clerk"))
+    assert "土佐" in client.get("/registry/residents", query_string={"q": "土佐"}).get_data(as_text=True)
+    for person in (ichiro, jiro):
+        [entry] = entries(db, city, person)
+        assert (entry.action, entry.resource) == ("search", "registry.search")
+    assert entries(db, city, other) == []
+    sign_in_as(ichiro)
+    page = client.get("/me/access-log/").get_data(as_text=True)
+    assert "検索結果に表示" in page and "住民検索（職員）" in page
+
+
 def test_household_read_logs_every_member(db, client, sign_in_as, make_city, make_resident,
                                           make_staff):
     city = make_city()

@@ -17,6 +17,7 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import func, select
 
+from portal.audit.models import AccessLogEntry
 from portal.staff.models import Role
 from services.convenience_issuance import issuance
 from services.convenience_issuance.models import IssuanceRequest, IssuedCertificate, Payment
@@ -239,3 +240,38 @@ def test_same_routes_do_show_city_y_to_city_y(app, client, sign_in_as, two_citie
                        query_string={"q": certificate.verification_code}).get_data(as_text=True)
     for marker in RECORD_MARKERS + (certificate.issuance_number, certificate.holder_masked_name):
         assert marker in seen, marker
+
+
+# Pages that show a person's name and nothing of their records, like the notebook index:
+# the form to import into someone's notebook names whose it is.
+NAME_ONLY = {"medication.import_document"}
+
+
+def test_every_page_showing_a_person_logs_the_read(app, client, db, sign_in_as, two_cities):
+    """Walk every GET route as city Y's staff holding every role, searching for the family
+    name: a page that shows anything of a person of Y added an access-log entry about them."""
+    y = two_cities
+    sign_in_as(y["y_staff"])
+
+    def entries() -> int:
+        with db.transaction(y["y"].id) as s:
+            return s.scalar(select(func.count()).select_from(AccessLogEntry).where(
+                AccessLogEntry.subject_resident_id.in_(y["people"])))
+
+    unlogged, showing = [], set()
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static" or "GET" not in rule.methods:
+            continue
+        for path in paths(rule, y):
+            before = entries()
+            body = client.get(path, query_string={"q": "秘匿"}).get_data().decode("utf-8", "replace")
+            # the query itself is echoed by search pages: it is no sign of a person shown
+            shown = [m for m in SECRET_MARKERS + RECORD_MARKERS if m in body and m != "秘匿"]
+            if shown:
+                showing.add(rule.endpoint)
+                if entries() == before and rule.endpoint not in NAME_ONLY:
+                    unlogged.append(f"{path} shows {shown}")
+    assert unlogged == []
+    # the walk did reach the pages that show people: searches, records, notebooks
+    assert {"registry.search", "registry.resident", "medication.staff_search",
+            "medication.timeline", "maternal_health.staff_resident"} <= showing
