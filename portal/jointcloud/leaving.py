@@ -29,15 +29,18 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from sqlalchemy import Enum, Integer, Table, delete, func, or_, select, text
+from sqlalchemy import Enum, Integer, Table, delete, func, insert, or_, select, text
 from sqlalchemy.orm import Session
 
+from portal.audit.models import AccessLogEntry
 from portal.db import Base, across_municipalities
+from portal.registry.models import Resident
 from portal.tenancy.assets import AssetRefused, resolve
 from portal.tenancy.models import Municipality
 
 EXPORT_FORMAT = "madoguchi-city-export/1"
 MANIFEST = "manifest.json"
+EXPORT_PURPOSE = "団体データの書き出し（共同利用の運用）"
 
 # Never leave the deployment: credentials. On import, fresh unusable values are filled in,
 # so imported staff must be given new passwords and authenticators (madoguchi staff …).
@@ -125,6 +128,7 @@ def export_city(db: Session, code: str, directory: Path,
         raise LeavingError(f"出力先 {directory} が空ではありません")
     (directory / "tables").mkdir(parents=True, exist_ok=True)
     (directory / "csv").mkdir(exist_ok=True)
+    log_export(db, city.id)
     tables = {}
     for ct in city_tables():
         if ct.exported:
@@ -143,6 +147,20 @@ def export_city(db: Session, code: str, directory: Path,
     (directory / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2),
                                       encoding="utf-8")
     return manifest
+
+
+def log_export(db: Session, municipality_id: int) -> None:
+    """An export reads every record of every resident: each gets an access-log entry, written
+    before the tables are dumped so the export carries the record of its own making."""
+    people = db.scalars(across_municipalities(
+        select(Resident.id).where(Resident.municipality_id == municipality_id))).all()
+    if people:
+        now = _utcnow()
+        db.execute(insert(AccessLogEntry), [dict(
+            municipality_id=municipality_id, occurred_at=now, actor_type="system", actor_id=None,
+            actor_name="共同利用運用", actor_role="cloud_operator", subject_resident_id=person,
+            action="export", resource="jointcloud.export", purpose=EXPORT_PURPOSE,
+            request_path="") for person in people])
 
 
 def asset_files(assets_dir: Path) -> Callable[[Session, int, Path], list[Path]]:

@@ -87,6 +87,7 @@ N_("世帯情報の確認（職員）")
 N_("住民検索（職員）")
 N_("お薬手帳の利用者検索（職員）")
 N_("交付済み証明書の検索（職員）")
+N_("団体データの書き出し（共同利用の運用）")
 N_("マイナンバーカードの利用登録（本人）")
 
 # Access-log purposes written by the services, shown to residents through |purpose_label.

@@ -152,7 +152,11 @@ def test_export_then_import_into_a_fresh_deployment_gives_the_same_rows(app, db,
         manifest = leaving.export_city(s, "392120", tmp_path / "out", extras=_plugin_extras(app))
         before = _contents(s, kami.id)
     assert manifest["tables"]["resident"]["rows"] == 2
-    assert manifest["tables"]["access_log"]["rows"] == 1
+    # the seeded read, and the export itself: one entry for each resident, carried along
+    assert manifest["tables"]["access_log"]["rows"] == 1 + 2
+    exported = [e for e in before["access_log"] if e["action"] == "export"]
+    assert sorted(e["subject_resident_id"] for e in exported) == sorted(
+        r["id"] for r in before["resident"])
     # Every service's tables hold rows of the city: the comparison below is not vacuous.
     empty = [t for t in SERVICE_TABLES if manifest["tables"][t]["rows"] == 0 or not before[t]]
     assert empty == []
@@ -211,7 +215,7 @@ def test_delete_leaves_no_row_of_the_city_in_any_table(db, kami, tmp_path):
     assert document["deleted"]["rows"]["resident"] == 2
     assert {t: document["deleted"]["rows"][t] for t in SERVICE_TABLES} == {
         t: mine[t] for t in SERVICE_TABLES}
-    assert document["deleted"]["rows"]["access_log"] == 1
+    assert document["deleted"]["rows"]["access_log"] == 1 + 2   # the seeded read and the export
     assert document["export"]["manifest_sha256"] == leaving.manifest_digest(tmp_path / "out")
 
 
