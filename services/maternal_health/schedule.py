@@ -180,8 +180,8 @@ class _Next:
 
 def _judge(vaccine: Vaccine, given: int, nxt: _Next, today: date, phase: str = "") -> VaccineStatus:
     window = DateWindow(nxt.start, min(nxt.end, nxt.last_day), nxt.last_day)
-    args = {"n": nxt.number, "start": _fmt(window.start), "end": _fmt(window.end),
-            "last": _fmt(window.last_day), **nxt.plan_args}
+    args = {"n": nxt.number, "start": window.start, "end": window.end,
+            "last": window.last_day, **nxt.plan_args}
     if today > window.last_day:
         status, text = Status.NOT_ELIGIBLE, N_("第%(n)s回は%(last)sまでに受ける必要がありました。")
     elif today < window.start:
@@ -211,10 +211,20 @@ def _closed(vaccine: Vaccine, given: int, planned: int, text: str, phase: str = 
                          (text,), args)
 
 
-def explain(status: VaccineStatus, translate: Callable[[str], str] = lambda m: m) -> str:
-    """The reason as one sentence, each template passed through `translate` first (the
-    views pass gettext; plain Japanese otherwise)."""
-    return " ".join(translate(t) % status.reason_args for t in status.reasons)
+def explain(status: VaccineStatus, translate: Callable[[str], str] = lambda m: m,
+            day: Callable[[date], str] | None = None) -> str:
+    """The reason as one sentence, each template passed through `translate` first and each
+    date written by `day` (the views pass gettext and the locale's date format; plain
+    Japanese otherwise)."""
+    return fill(status.reasons, status.reason_args, translate, day)
+
+
+def fill(templates, args: dict, translate: Callable[[str], str] = lambda m: m,
+         day: Callable[[date], str] | None = None) -> str:
+    """Message templates joined into one sentence, their dates written by `day`."""
+    day = day or _fmt
+    values = {k: day(v) if isinstance(v, date) else v for k, v in args.items()}
+    return " ".join(translate(t) % values for t in templates)
 
 
 def _fmt(day: date) -> str:
@@ -396,7 +406,7 @@ def rotavirus(birth: date, doses: Sequence[date], today: date,
         if today > first_deadline:
             return _closed(Vaccine.ROTA, 0, 0, N_(
                 "初回接種は出生14週6日後（%(deadline)s）までに受ける必要があり、定期接種の対象外です。"),
-                deadline=_fmt(first_deadline))
+                deadline=first_deadline)
         nxt = _Next(1, 2, weeks_days(birth, 6), first_deadline, first_deadline,
                     N_("初回は出生14週6日後までに受けてください。"))
         return _judge(Vaccine.ROTA, 0, nxt, today)
@@ -407,7 +417,7 @@ def rotavirus(birth: date, doses: Sequence[date], today: date,
     if today > series_end:
         return _closed(Vaccine.ROTA, n, planned, N_(
             "接種できる期間（%(end)sまで）を過ぎたため、残りの接種は定期接種として受けられません。"),
-            end=_fmt(series_end))
+            end=series_end)
     nxt = _Next(n + 1, planned, doses[-1] + timedelta(days=27), series_end, series_end)
     return _judge(Vaccine.ROTA, n, nxt, today)
 

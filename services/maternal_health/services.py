@@ -444,9 +444,15 @@ def pregnancy_timeline(pregnancy: Pregnancy, checkups: list[PrenatalCheckup]) ->
 class WorklistRow:
     """A child to remind (未接種者・未受診者への勧奨) and why."""
     child: Resident
-    item: str            # vaccine label or checkup label (msgid)
-    detail: str          # Japanese explanation
+    item: str                        # vaccine label or checkup label (msgid)
+    reasons: tuple[str, ...]         # why, as msgids filled from reason_args
+    reason_args: dict
     since: date | None
+
+    def explain(self, translate=lambda m: m, day=None) -> str:
+        """The reason in the reader's language (views pass gettext and the locale's date
+        format; Japanese otherwise)."""
+        return schedule.fill(self.reasons, self.reason_args, translate, day)
 
 
 def children_of_city(db: Session, today: date) -> list[Resident]:
@@ -474,7 +480,8 @@ def worklist(db: Session, today: date) -> list[WorklistRow]:
     for child in children:
         statuses = schedule.schedule_for(child.birth_date, to_doses(doses.get(child.id, [])), today)
         for s in schedule.overdue(statuses):
-            rows.append(WorklistRow(child, s.label, s.reason, s.window.end if s.window else None))
+            rows.append(WorklistRow(child, s.label, s.reasons, s.reason_args,
+                                    s.window.end if s.window else None))
         rows += _missed_checkups(child, occasions.get(child.id, set()), today)
     return rows
 
@@ -486,8 +493,8 @@ def _missed_checkups(child: Resident, had: set[str], today: date) -> list[Workli
         late_from = schedule.add_months(child.birth_date, late)
         if occasion not in had and late_from <= today < schedule.add_months(child.birth_date, end):
             last = schedule.before_months(child.birth_date, end)
-            rows.append(WorklistRow(child, labels[occasion], N_("未受診です（%(last)sまで受診できます）。")
-                                    % {"last": schedule._fmt(last)}, late_from))
+            rows.append(WorklistRow(child, labels[occasion], (N_("未受診です（%(last)sまで受診できます）。"),),
+                                    {"last": last}, late_from))
     return rows
 
 

@@ -48,7 +48,7 @@ def tr_status(status: schedule.VaccineStatus) -> dict:
                 " " + _(status.phase) if status.phase else ""),
             "status": status.status.value,
             "status_label": _(schedule.STATUS_LABELS[status.status]),
-            "reason": schedule.explain(status, _),
+            "reason": schedule.explain(status, _, display_value),
             "window": status.window, "given": status.doses_given,
             "planned": status.doses_planned}
 

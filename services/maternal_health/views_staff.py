@@ -17,7 +17,7 @@ from services.maternal_health.services import (
     CHECKUP_OCCASIONS, CHILD_RECORDS, MOTHER_RECORDS, RECORD_TYPES, Author, RecordRefused,
     amend_record, amendments_for, child_handbook, create_record, find_record, find_resident,
     mother_records, search_residents, worklist)
-from services.maternal_health.views import bp, charts_for, today, tr_status
+from services.maternal_health.views import bp, charts_for, display_value, today, tr_status
 
 HEALTH = Role.HEALTH_STAFF
 
@@ -167,7 +167,8 @@ def staff_worklist():
     rows = worklist(db, today())
     _log_worklist(db, rows)
     db.commit()
-    return render_template("maternal_health/worklist.html", rows=rows, today=today())
+    return render_template("maternal_health/worklist.html", today=today(),
+                           rows=[(row, row.explain(_, display_value)) for row in rows])
 
 
 @bp.get("/staff/worklist.csv")
@@ -184,7 +185,7 @@ def staff_worklist_csv():
     for row in rows:
         c = row.child
         writer.writerow([c.number, c.name, c.name_kana, c.birth_date.isoformat(), c.address,
-                         _(row.item), row.detail])
+                         _(row.item), row.explain(_, display_value)])
     body = "\ufeff" + out.getvalue()   # BOM: spreadsheet software in Japan expects it
     return Response(body, mimetype="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="kanshou-{today().isoformat()}.csv"',

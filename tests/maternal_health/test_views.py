@@ -371,6 +371,9 @@ def test_child_who_missed_a_statutory_checkup_is_on_the_worklist_with_the_reason
     assert "未受診です（2025年5月14日まで受診できます）。" in table
     assert f"/staff/residents/{saburo.id}" in table
     assert any(e.resource == "maternal_health.worklist" for e in log_entries(db, city, saburo.id))
+    english = nurse_client.get(f"{BASE}/staff/worklist?lang=en").get_data(as_text=True)
+    assert "Not yet attended (can be attended until 2025/5/14)." in english
+    assert "未受診です" not in english
 
 
 def test_vaccinated_child_leaves_the_worklist(nurse_client, family, db):
