@@ -26,6 +26,7 @@ from portal.audit.services import log_access
 from portal.config import is_development
 from portal.db import across_municipalities, scoped
 from portal.metering.services import record_usage
+from portal.web.labels import purpose_template
 from portal.oidc import keys
 from portal.oidc.models import (AUTH_METHODS, CodeView, OidcAuthorizationCode, OidcToken,
                                 TokenView)
@@ -210,8 +211,14 @@ def save_token(token: dict, request) -> None:
                        scope=token.get("scope", ""), issued_at=int(time.time()),
                        expires_in=int(token["expires_in"])))
     log_access(db(), resident.id, "export", resource_name(client),
-               f"{client.name}へのログイン情報の提供")
+               LOGIN_PURPOSE % {"client": client.name})
     record_usage(db(), "core", "oidc_token")
+
+
+N_ = purpose_template   # also the extraction keyword: these are msgids
+CONSENT_PURPOSE = N_("%(client)sへの情報提供に同意（%(scopes)s）")
+LOGIN_PURPOSE = N_("%(client)sへのログイン情報の提供")
+USERINFO_PURPOSE = N_("%(client)sへの登録情報の提供")
 
 
 def resource_name(client) -> str:

@@ -22,9 +22,9 @@ from portal.db import scoped
 from portal.extensions import csrf, database, get_db
 from portal.oidc import keys
 from portal.oidc.models import OidcToken  # also registers the oidc_* tables at app start
-from portal.oidc.server import (AccessTokenValidator, NotConfigured, build_server, db,
-                                issuer, key_store, resource_name, setting, signing_key,
-                                subject_for)
+from portal.oidc.server import (CONSENT_PURPOSE, USERINFO_PURPOSE, AccessTokenValidator,
+                                NotConfigured, build_server, db, issuer, key_store,
+                                resource_name, setting, signing_key, subject_for)
 from portal.oidc.services import (SCOPE_CLAIMS, SUPPORTED_SCOPES, claims_for, find_client,
                                   supported_claims)
 from portal.registry.models import Resident, ResidentStatus
@@ -168,7 +168,7 @@ def _decide(grant, client, resident: Resident):
     if allowed:
         scopes = grant.request.scope
         log_access(db(), resident.id, "create", resource_name(client),
-                   f"{client.name}への情報提供に同意（{scopes}）"[:200])
+                   CONSENT_PURPOSE % {"client": client.name, "scopes": scopes})
     response = provider().create_authorization_response(
         grant_user=resident if allowed else None, grant=grant)
     db().commit()
@@ -243,7 +243,7 @@ def _claims_response(session: Session, token_id: int):
     if resident is None:
         return jsonify(error="invalid_token"), 401, {"WWW-Authenticate": 'Bearer error="invalid_token"'}
     log_access(session, resident.id, "export", resource_name(row.client),
-               f"{row.client.name}への登録情報の提供")
+               USERINFO_PURPOSE % {"client": row.client.name})
     claims = {"sub": subject_for(row.client, resident.id)}
     claims.update(claims_for(resident, set(row.scope.split())))
     return jsonify(claims)

@@ -1,6 +1,9 @@
 """Words for stored codes (actions, statuses, roles), translated when shown."""
 from __future__ import annotations
 
+import functools
+import re
+
 from flask import Flask
 from flask_babel import gettext, lazy_gettext as _l
 
@@ -10,10 +13,42 @@ ACTIONS = {"read": _l("閲覧"), "create": _l("作成"), "update": _l("更新"),
 STATUSES = {"active": _l("住民"), "moved_out": _l("転出"), "deceased": _l("死亡")}
 
 
+# Access-log purposes stored with a value filled in (a partner service's name, scopes):
+# each template is a msgid, registered by the module that writes it; a stored sentence is
+# matched back to its template and shown translated with the same values.
+PURPOSE_TEMPLATES: list[str] = []
+
+
+def purpose_template(template: str) -> str:
+    """Register a purpose template (a msgid with %(name)s fields); returns it unchanged."""
+    PURPOSE_TEMPLATES.append(template)
+    return template
+
+
+@functools.lru_cache(maxsize=64)
+def _pattern(template: str) -> re.Pattern:
+    parts = re.split(r"%\((\w+)\)s", template)   # literal, name, literal, name, …
+    return re.compile("".join(re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+?)"
+                              for i, part in enumerate(parts)) + r"\Z")
+
+
+def purpose_label(text: str) -> str:
+    if not text:
+        return text
+    translated = gettext(text)
+    if translated != text:
+        return translated
+    for template in PURPOSE_TEMPLATES:
+        found = _pattern(template).match(text)
+        if found:
+            return gettext(template, **found.groupdict())
+    return text
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["action_label"] = lambda code: ACTIONS.get(code, code)
     app.jinja_env.filters["status_label"] = lambda status: STATUSES.get(
         getattr(status, "value", status), status)
     # Purposes are stored as the Japanese sentence shown to the resident; the catalog
     # carries their English where one exists.
-    app.jinja_env.filters["purpose_label"] = lambda text: gettext(text) if text else text
+    app.jinja_env.filters["purpose_label"] = purpose_label

@@ -131,3 +131,26 @@ def test_staff_holding_every_role_is_logged_too(db, client, sign_in_as, make_cit
     [entry] = entries(db, city, person)
     assert entry.actor_id == everyone.id
     assert sorted(entry.actor_role.split(",")) == sorted(r.value for r in Role)
+
+
+def test_purposes_with_a_partner_name_are_shown_in_english(db, client, sign_in_as, make_city,
+                                                           make_resident):
+    """A purpose stored with a value filled in is matched back to its template."""
+    from datetime import datetime
+
+    from portal.oidc.server import CONSENT_PURPOSE, LOGIN_PURPOSE
+    city = make_city()
+    person = make_resident(city)
+    with db.transaction(city.id) as s:
+        for purpose in (LOGIN_PURPOSE % {"client": "子育て応援アプリ"},
+                        CONSENT_PURPOSE % {"client": "子育て応援アプリ", "scopes": "openid profile"}):
+            s.add(AccessLogEntry(occurred_at=datetime(2025, 6, 1), actor_type="system",
+                                 actor_name="system", actor_role="system",
+                                 subject_resident_id=person.id, action="export",
+                                 resource="oidc.app", purpose=purpose))
+    sign_in_as(person)
+    english = client.get("/me/access-log/?lang=en").get_data(as_text=True)
+    assert "Sign-in information provided to 子育て応援アプリ" in english
+    assert "Consented to share information with 子育て応援アプリ (openid profile)" in english
+    japanese = client.get("/me/access-log/?lang=ja").get_data(as_text=True)
+    assert "子育て応援アプリへのログイン情報の提供" in japanese
