@@ -208,16 +208,20 @@ def init(directory: Path) -> None:
 @click.option("--city", default="Chiyoda-ku", show_default=True)
 @click.option("--generation", type=click.Choice(["1", "2"]), default="2", show_default=True)
 @click.option("--no-signing", is_flag=True, help="no signing certificate (under 15)")
+@click.option("--name-substitutes", default="", help="代替文字の位置（氏名） e.g. 1,3")
+@click.option("--address-substitutes", default="", help="代替文字の位置（住所）")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None)
 def issue(directory: Path, name: str, birth_date: dt.datetime, sex: str, address: str,
           name_kana: str | None, pin: str, password: str, prefecture: str, city: str,
-          generation: str, no_signing: bool, out: Path | None) -> None:
+          generation: str, no_signing: bool, name_substitutes: str, address_substitutes: str,
+          out: Path | None) -> None:
     """カードを発行します（プロファイルJSON） / issue a card profile."""
     try:
         profile = _open(directory).issue_card(
             name=name, birth_date=birth_date.date(), sex=sex, address=address, name_kana=name_kana,
             pin=pin, password=password, partition=(prefecture, city), generation=int(generation),
-            with_signing=not no_signing, path=out)
+            with_signing=not no_signing, path=out, name_substitutes=name_substitutes,
+            address_substitutes=address_substitutes)
     except errors.CardError as exc:
         _fail(exc)
     click.echo(f"発行しました / issued: {profile.path}")

@@ -36,6 +36,15 @@ class SigningIdentity(NamedTuple):
     sex: str
     birth_date: dt.date | None
     address: str
+    # Where a character the card cannot hold (外字) was replaced by a substitute: the
+    # positions as the certificate gives them (.5.5.2 for the name, .5.5.6 for the
+    # address); empty when none was. A name with a substitute cannot be matched blindly.
+    name_substitutes: str = ""
+    address_substitutes: str = ""
+
+    @property
+    def has_substitutes(self) -> bool:
+        return bool(self.name_substitutes.strip() or self.address_substitutes.strip())
 
 
 class IdentityMissing(errors.UnexpectedAnswer):
@@ -91,7 +100,8 @@ def signing_other_names(cert: x509.Certificate) -> dict[str, str]:
 
 
 def parse_signing_identity(cert: x509.Certificate | bytes) -> SigningIdentity:
-    """(name, sex, birth_date, address) from a signing certificate (DER bytes or parsed)."""
+    """基本4情報 (and substitute-character positions) from a signing certificate (DER bytes
+    or parsed)."""
     if isinstance(cert, (bytes, bytearray)):
         try:
             cert = x509.load_der_x509_certificate(bytes(cert))
@@ -104,6 +114,8 @@ def parse_signing_identity(cert: x509.Certificate | bytes) -> SigningIdentity:
             sex=names[c.OID_SAN_SEX],
             birth_date=decode_birth_date(names[c.OID_SAN_BIRTH_DATE]),
             address=names[c.OID_SAN_ADDRESS],
+            name_substitutes=names.get(c.OID_SAN_NAME_SUBSTITUTES, ""),
+            address_substitutes=names.get(c.OID_SAN_ADDRESS_SUBSTITUTES, ""),
         )
     except KeyError as missing:
         raise IdentityMissing(f"otherName {missing} missing") from None

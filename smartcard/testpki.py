@@ -175,11 +175,14 @@ class TestPKI:
                    partition: tuple[str, str] = DEFAULT_PARTITION, generation: int = 2,
                    with_signing: bool = True, label: str = "JPKIAPICCTOKEN2",
                    extended_length: bool = True, now: dt.datetime | None = None,
-                   path: str | Path | None = None) -> CardProfile:
+                   path: str | Path | None = None, name_substitutes: str = "",
+                   address_substitutes: str = "") -> CardProfile:
         """Issue a card: auth key+certificate, signing key+certificate, card-info data.
 
         The profile is saved as JSON (``path`` or ``DIR/cards/<auth serial>.json``).
         Under-15s and others without a signing certificate: ``with_signing=False``.
+        ``name_substitutes`` / ``address_substitutes``: positions of characters replaced by
+        substitutes (外字), as the signing certificate carries them.
         """
         _check_secrets(pin, password)
         jpki_sex = SEX_TO_JPKI.get(str(sex))
@@ -193,7 +196,8 @@ class TestPKI:
         if with_signing:
             sign_key, sign_cert = self._issue_signing(
                 generation, partition, now, not_after,
-                identity=(name, jpki_sex, birth_date, address))
+                identity=(name, jpki_sex, birth_date, address, name_substitutes,
+                          address_substitutes))
             signing = KeyPair(sign_cert.public_bytes(serialization.Encoding.DER),
                               _der(self.ca("signing", generation).certificate), key_pem(sign_key))
         profile = CardProfile(
@@ -416,10 +420,16 @@ def _leaf_builder(ca: IssuingCA, key, subject, now, not_after, partition) -> x50
                 relative_name=None, reasons=None, crl_issuer=None)]), critical=False))
 
 
-def identity_alt_name(name: str, sex: str, birth_date: dt.date, address: str) -> x509.SubjectAlternativeName:
-    """The signing certificate's SAN: one otherName per attribute, value [0] EXPLICIT UTF8String."""
-    values = [(c.OID_SAN_NAME, name), (c.OID_SAN_SEX, sex),
-              (c.OID_SAN_BIRTH_DATE, encode_birth_date(birth_date)), (c.OID_SAN_ADDRESS, address)]
+def identity_alt_name(name: str, sex: str, birth_date: dt.date, address: str,
+                      name_substitutes: str = "", address_substitutes: str = "",
+                      ) -> x509.SubjectAlternativeName:
+    """The signing certificate's SAN: one otherName per attribute, value [0] EXPLICIT
+    UTF8String; the substitute-character positions (.5.5.2, .5.5.6) always present, empty
+    when no character was substituted. This PKI writes positions as 1-based numbers joined
+    by commas."""
+    values = [(c.OID_SAN_NAME, name), (c.OID_SAN_NAME_SUBSTITUTES, name_substitutes),
+              (c.OID_SAN_SEX, sex), (c.OID_SAN_BIRTH_DATE, encode_birth_date(birth_date)),
+              (c.OID_SAN_ADDRESS, address), (c.OID_SAN_ADDRESS_SUBSTITUTES, address_substitutes)]
     return x509.SubjectAlternativeName([
         x509.OtherName(x509.ObjectIdentifier(oid), der.utf8_string(text)) for oid, text in values])
 

@@ -120,8 +120,11 @@ def normalise(text: str) -> str:
     return "".join(unicodedata.normalize("NFKC", text or "").split())
 
 
-def match_resident(db: Session, name: str, birth_date, address: str) -> Resident:
-    """Exactly one active resident with this name and birth date, at this address."""
+def match_resident(db: Session, name: str, birth_date, address: str,
+                   substituted: bool = False) -> Resident:
+    """Exactly one active resident with this name and birth date, at this address.
+    `substituted`: the card replaced a character it cannot hold (外字) in the name or
+    address, so a mismatch is expected and the counter must bind the card."""
     if birth_date is None:
         raise EnrollmentRefused("生年月日を確認できませんでした。窓口でご相談ください。",
                                 "signing certificate without a birth date")
@@ -136,6 +139,10 @@ def match_resident(db: Session, name: str, birth_date, address: str) -> Resident
     if len(active) > 1:
         raise EnrollmentRefused("同じ情報の方が複数登録されているため、自動で登録できません。"
                                 "お住まいの市区町村の窓口でご登録ください。", "several residents match")
+    if substituted:
+        raise EnrollmentRefused("カードの氏名または住所に、表せない文字の代わりの文字（代替文字）が使われているため、"
+                                "自動で登録できません。お住まいの市区町村の窓口でご登録ください。",
+                                "substitute characters in the certificate's name or address")
     if at_address or people:
         detail = "matching resident is not active" if at_address else "address differs"
         raise EnrollmentRefused("住民登録の内容とカードの内容が一致しないか、住民登録が有効ではありません。"

@@ -169,7 +169,8 @@ def _enroll():
     from smartcard.identity import parse_signing_identity
     identity = parse_signing_identity(parsed.certificate)
     with database().transaction() as db:
-        person = match_resident(db, identity.name, identity.birth_date, identity.address)
+        person = match_resident(db, identity.name, identity.birth_date, identity.address,
+                                identity.has_substitutes)
         municipality_id, resident_id = person.municipality_id, person.id
     auth = _pending_certificate(pending)
     with database().transaction(municipality_id) as db:

@@ -91,6 +91,26 @@ def test_two_matching_residents_are_refused(card_client, issue_card, make_reside
     assert "複数" in refused.get_json()["message"]
 
 
+def test_a_name_with_a_substitute_character_is_sent_to_the_counter(card_client, issue_card,
+                                                                     make_resident, city):
+    """The registry holds 髙 (a character the card cannot hold); the card has 高 in its place
+    and says so in .5.5.2: no automatic match, and the reason says why."""
+    make_resident(city, family="髙知", given="花子", birth=date(1990, 4, 1), address=HOME)
+    card = issue_card(name="高知　花子", name_substitutes="1")
+    nonce = card_client.login(card).get_json()["nonce"]
+    refused = card_client.post("/auth/enroll", enroll_token(card, nonce))
+    assert refused.status_code == 409
+    assert "代替文字" in refused.get_json()["message"] and "窓口" in refused.get_json()["message"]
+
+
+def test_a_substituted_card_still_enrolls_when_the_registry_agrees(card_client, issue_card,
+                                                                    make_resident, city):
+    make_resident(city, family="高知", given="花子", birth=date(1990, 4, 1), address=HOME)
+    card = issue_card(address_substitutes="3")
+    nonce = card_client.login(card).get_json()["nonce"]
+    assert card_client.post("/auth/enroll", enroll_token(card, nonce)).get_json()["status"] == "signed_in"
+
+
 def test_width_and_spaces_do_not_matter(card_client, issue_card, make_resident, city):
     make_resident(city, family="高知", given="花子", birth=date(1990, 4, 1),
                   address="高知県南国市大そね１番地")  # full-width digit in the registry

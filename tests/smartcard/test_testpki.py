@@ -60,7 +60,13 @@ def test_signing_certificate_profile_and_identity(issued):
     assert policies.critical and policies.value[0].policy_identifier.dotted_string == c.OID_SIGN_POLICY
     dp = cert.extensions.get_extension_for_class(x509.CRLDistributionPoints).value[0]
     assert "OU=Chiyoda-ku" in dp.full_name[0].value.rfc4514_string()
-    assert parse_signing_identity(cert) == ("山田　太郎", "1", dt.date(1985, 4, 1), "東京都千代田区千代田１－１")
+    identity = parse_signing_identity(cert)
+    assert identity[:4] == ("山田　太郎", "1", dt.date(1985, 4, 1), "東京都千代田区千代田１－１")
+    assert (identity.name_substitutes, identity.address_substitutes) == ("", "")
+    assert not identity.has_substitutes
+    names = {o.type_id.dotted_string for o in cert.extensions.get_extension_for_class(
+        x509.SubjectAlternativeName).value.get_values_for_type(x509.OtherName)}
+    assert names == {f"1.2.392.200149.8.5.5.{n}" for n in range(1, 7)}   # all six otherNames
     assert parse_signing_identity(issued.signing.certificate).birth_date == dt.date(1985, 4, 1)
 
 
@@ -132,3 +138,12 @@ def test_empty_hand_written_crl(pki):
                         next_update=now + dt.timedelta(days=1), crl_number=1)
     crl = x509.load_der_x509_crl(der)
     assert len(crl) == 0 and crl.is_signature_valid(ca.certificate.public_key())
+
+
+def test_substitute_character_positions_are_carried(pki):
+    issued = pki.issue_card(name="高知　花子", birth_date=dt.date(1990, 4, 1), sex="2",
+                            address="高知県南国市大そね1番地", name_substitutes="1",
+                            address_substitutes="4,5")
+    identity = parse_signing_identity(issued.signing.certificate)
+    assert (identity.name_substitutes, identity.address_substitutes) == ("1", "4,5")
+    assert identity.has_substitutes
