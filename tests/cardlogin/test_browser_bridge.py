@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from datetime import date
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import pytest
 from selenium.webdriver.common.by import By
@@ -59,7 +59,8 @@ class CardLogin:
         wait(driver).until(EC.visibility_of_element_located((By.ID, "step-origin")))
 
     def confirm_origin(self) -> None:
-        self.driver.find_element(By.ID, "confirm-origin").click()
+        # enabled once the portal page has answered the bridge's hello
+        wait(self.driver).until(EC.element_to_be_clickable((By.ID, "confirm-origin"))).click()
         wait(self.driver).until(EC.visibility_of_element_located((By.ID, "pin")))
 
     def type_pin(self, pin: str) -> None:
@@ -276,3 +277,25 @@ def test_kiosk_card_removed_before_the_pin_closes_the_bridge_window(page, start_
     # The kiosk returns to its start page; this also uses up any connection Chromium opened
     # speculatively, which would otherwise hold the one-request-at-a-time live server.
     page.open(f"/kiosk/{KIOSK_ID}")
+
+
+def test_bridge_opened_by_a_page_of_another_site_never_asks_for_the_pin(page, start_bridge,
+                                                                        bridge_port, live_server):
+    """A page that is not the portal opens the bridge naming the portal's origin (as a
+    phishing page would): the bridge's hello cannot reach it, so the PIN is never asked."""
+    start_bridge()
+    driver = page.driver
+    bridge = f"http://127.0.0.1:{bridge_port}"
+    driver.get(f"{bridge}/")                      # some page that is not the portal
+    opener = driver.current_window_handle
+    driver.execute_script("window.open(arguments[0], 'madoguchi-bridge')",
+                          f"{bridge}/sign?origin={quote(live_server, safe='')}"
+                          f"&nonce=AAAAAAAAAAAAAAAAAAAAAAAA&purpose=login")
+    wait(driver).until(lambda d: len(d.window_handles) == 2)
+    driver.switch_to.window(next(h for h in driver.window_handles if h != opener))
+    assert live_server in driver.find_element(By.ID, "origin-shown").text
+    assert not driver.find_element(By.ID, "confirm-origin").is_enabled()
+    message = wait(driver, 10).until(EC.visibility_of_element_located((By.ID, "message")))
+    assert "確認できませんでした" in message.text
+    assert not driver.find_element(By.ID, "pin").is_displayed()
+    page.shot("cardlogin-bridge-foreign-opener")

@@ -64,6 +64,10 @@
   window.addEventListener("message", (event) => {
     // Only the configured bridge may answer, and only the window we opened.
     if (event.origin !== bridgeOrigin || !event.data || typeof event.data !== "object") return;
+    // The bridge checks who opened it: answer its hello, to the bridge's origin only.
+    if (event.data.type === "madoguchi-bridge-hello" && event.source) {
+      event.source.postMessage({type: "madoguchi-opener"}, bridgeOrigin);
+    }
     if (event.data.type === "madoguchi-card-token") { receiveToken(event.data); }
     if (event.data.type === "madoguchi-bridge-error") { show(event.data.message || messages.cancelled, true); }
   });

@@ -122,6 +122,10 @@
 
   window.addEventListener("message", (event) => {
     if (event.origin !== bridgeOrigin || !event.data || typeof event.data !== "object") return;
+    // The bridge checks who opened it: answer its hello, to the bridge's origin only.
+    if (event.data.type === "madoguchi-bridge-hello" && event.source) {
+      event.source.postMessage({type: "madoguchi-opener"}, bridgeOrigin);
+    }
     if (event.data.type === "madoguchi-card-token") receiveToken(event.data.token);
     if (event.data.type === "madoguchi-bridge-error") show(event.data.message || text.failed, true);
   });

@@ -20,6 +20,12 @@
   let enrollNonce = null;
   let closeTimer = null;
   let idleTimer = null;
+  // Which page opened this window? A hello goes to the opener addressed to `origin`; the
+  // browser delivers it only if the opener really is at that origin, and only then can the
+  // answer come back. Until it has, the PIN cannot be asked for.
+  const OPENER_WAIT_MS = 5000;
+  let openerVerified = false;
+  let helloTimer = null;
 
   const $ = (id) => document.getElementById(id);
 
@@ -164,11 +170,36 @@
       show("none");
       say({ message: typeof data.message === "string" ? data.message : "ログインできませんでした。",
         message_en: "The portal refused the sign-in.", retry: false });
+    } else if (data.type === "madoguchi-opener" && !openerVerified) {
+      openerVerified = true;
+      clearInterval(helloTimer);
+      $("confirm-origin").disabled = false;
     } else if (data.type === "madoguchi-done") {
       delivered = true;
       wipe();
       window.close();
     }
+  }
+
+  function verifyOpener() {
+    const started = Date.now();
+    const hello = () => {
+      if (openerVerified) return;
+      if (Date.now() - started > OPENER_WAIT_MS) {
+        clearInterval(helloTimer);
+        state = "finished";
+        delivered = true; // nothing to tell a page we could not verify
+        show("none");
+        say({ message: "この画面を開いたページが、表示されているサイトであることを確認できませんでした。"
+            + "利用しているサイトの「マイナンバーカードでログイン」から開き直してください。",
+          message_en: "The page that opened this window could not be confirmed as the site shown. "
+            + "Open it again from the sign-in button of the site you are using.", retry: false });
+        return;
+      }
+      toPortal({ type: "madoguchi-bridge-hello" });
+    };
+    hello();
+    helloTimer = setInterval(hello, 250);
   }
 
   // -- on-screen keys (kiosk) ------------------------------------------------------------------
@@ -226,6 +257,7 @@
       message_en: "Open this window from the portal's card sign-in button.", retry: false });
     return;
   }
+  verifyOpener();
   if (kiosk) {
     document.addEventListener("click", onKey);
     document.addEventListener("pointerdown", resetIdle);
