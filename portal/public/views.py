@@ -49,8 +49,9 @@ def dev_sign_in():
     real path; this page does not exist outside development mode)."""
     if not dev_mode():
         abort(404)
-    db = database().session()
-    try:
+    # read(): sign_in below opens its own unit of work, which on SQLite would wait for an
+    # open writing transaction here until the busy timeout
+    with database().read() as db:
         if request.method == "POST":
             resident = db.scalar(across_municipalities(
                 select(Resident).where(Resident.id == request.form.get("resident_id", type=int))))
@@ -64,5 +65,3 @@ def dev_sign_in():
                                    Resident.status == ResidentStatus.ACTIVE)
             .order_by(Resident.id).limit(8))).all() for m in cities}
         return render_template("dev_sign_in.html", cities=cities, samples=samples)
-    finally:
-        db.close()
