@@ -1,6 +1,7 @@
 """The portal's public API for service plugins. Services import from here, never from the
 portal's internals, so the core can change behind it."""
 from portal.audit.services import log_access, log_listing
+from portal.clock import JST, to_jst, today_jst
 from portal.cards.errors import CardTokenError
 from portal.cards.services import consume_challenge, find_binding, issue_challenge, validators
 from portal.cards.validation import parse_token, signed_data
@@ -15,17 +16,19 @@ from portal.metering.services import record_usage
 from portal.plugins import MenuItem, ServicePlugin
 from portal.registry.models import (GuardianLink, Household, Resident, ResidentStatus,
                                     SealRegistration, Sex, TaxRecord)
-from portal.registry.access import children_of, is_guardian_of, viewable_resident_ids
+from portal.registry.access import (children_of, guardians_of, is_guardian_of, resident_search,
+                                    viewable_resident_ids)
 from portal.staff.models import Role
 from portal.tenancy.assets import city_asset
 from portal.tenancy.models import Municipality
 
 __all__ = [
+    "JST", "to_jst", "today_jst",
     "CardTokenError", "CliContext", "pass_ctx", "consume_challenge", "csrf", "find_binding", "issue_challenge",
     "limiter", "parse_token", "service_enabled", "signed_data", "validators",
     "Base", "GuardianLink", "Household", "MenuItem", "Municipality", "Resident",
     "ResidentStatus", "Role", "SealRegistration", "ServicePlugin", "Sex", "TaxRecord",
-    "TenantScoped", "Viewer", "across_municipalities", "children_of", "city_asset", "current_viewer",
+    "TenantScoped", "Viewer", "across_municipalities", "children_of", "city_asset", "guardians_of", "resident_search", "current_viewer",
     "database", "get_db", "is_guardian_of", "log_access", "log_listing", "record_usage",
     "resident_required",
     "scoped", "signed_in_required", "staff_required", "viewable_resident_ids",

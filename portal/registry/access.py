@@ -1,6 +1,8 @@
-"""Whose records a resident may see: their own and their children's (as guardian)."""
+"""Whose records a resident may see (their own and their children's, as guardian), and the
+one resident search staff use."""
 from __future__ import annotations
 
+from sqlalchemy import or_
 from sqlalchemy.orm import Session
 
 from portal.db import scoped
@@ -26,3 +28,22 @@ def viewable_resident_ids(db: Session, viewer) -> set[int]:
     children = db.scalars(scoped(GuardianLink.child_id)
                           .where(GuardianLink.guardian_id == viewer.id))
     return {viewer.id, *children}
+
+
+def guardians_of(db: Session, child_id: int) -> list[Resident]:
+    return list(db.scalars(scoped(Resident).join(GuardianLink, GuardianLink.guardian_id == Resident.id)
+                           .where(GuardianLink.child_id == child_id).order_by(Resident.id)))
+
+
+def resident_search(text: str):
+    """The residents (of the session's city) whose name, kana or resident number matches
+    `text`, widths of spaces ignored; a select callers order and limit, or None when the
+    text is empty. One query for the registry, the handbook and the notebook searches."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    like = "%" + "".join(text.split()) + "%"
+    return scoped(Resident, or_(
+        (Resident.family_name + Resident.given_name).like(like),
+        (Resident.family_name_kana + Resident.given_name_kana).like(like),
+        Resident.number == text))

@@ -2,15 +2,13 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
-from sqlalchemy import or_
 
 from portal.audit.services import log_access, log_listing
 from portal.auth import staff_required
 from portal.db import scoped
 from portal.extensions import get_db
-from portal.registry.access import children_of
-from portal.registry.models import (GuardianLink, Household, Resident, SealRegistration,
-                                    TaxRecord)
+from portal.registry.access import children_of, guardians_of, resident_search
+from portal.registry.models import Household, Resident, SealRegistration, TaxRecord
 from portal.staff.models import Role
 
 bp = Blueprint("registry", __name__, url_prefix="/registry")
@@ -26,12 +24,8 @@ def search():
     query = (request.args.get("q") or "").strip()
     residents = []
     if query:
-        like = "%" + query.replace(" ", "").replace("\u3000", "") + "%"
         residents = get_db().scalars(
-            scoped(Resident, or_(
-                (Resident.family_name + Resident.given_name).like(like),
-                (Resident.family_name_kana + Resident.given_name_kana).like(like),
-                Resident.number == query))
+            resident_search(query)
             .order_by(Resident.family_name_kana, Resident.given_name_kana).limit(PAGE)).all()
         log_listing(get_db(), [r.id for r in residents], "registry.search", "住民検索（職員）")
         get_db().commit()
@@ -44,8 +38,7 @@ def resident(resident_id: int):
     db = get_db()
     person = db.scalar(scoped(Resident, Resident.id == resident_id)) or abort(404)
     children = children_of(db, person.id)
-    guardians = db.scalars(scoped(Resident).join(GuardianLink, GuardianLink.guardian_id == Resident.id)
-                           .where(GuardianLink.child_id == person.id)).all()
+    guardians = guardians_of(db, person.id)
     seals = db.scalars(scoped(SealRegistration, SealRegistration.resident_id == person.id)).all()
     taxes = db.scalars(scoped(TaxRecord, TaxRecord.resident_id == person.id)
                        .order_by(TaxRecord.fiscal_year.desc())).all()

@@ -70,7 +70,7 @@ N_("女の子")
 
 # services/maternal_health/views_staff.py RecordRefused messages (shown through _()).
 N_("妊娠届出を先に登録してください。")
-N_("保護者が登録されていません。住民記録を確認してください。")
+N_("母である保護者が登録されていません。住民記録を確認してください。")
 
 # portal/staff/models.py ROLE_LABELS (shown on the staff dashboard through _()).
 N_("管理者")

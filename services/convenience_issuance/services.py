@@ -22,10 +22,11 @@ from __future__ import annotations
 import copy
 import enum
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time
 from typing import Any, Iterable
 
-JST = timezone(timedelta(hours=9), "JST")
+from portal.api import JST, to_jst  # noqa: F401  (to_jst: re-exported for the service's modules)
+
 
 
 class CertificateType(enum.StrEnum):
@@ -207,12 +208,6 @@ def _jst(text: str) -> datetime:
 
 
 # -- opening hours --------------------------------------------------------------------------
-
-def to_jst(now_utc: datetime) -> datetime:
-    """UTC naive (as stored) or aware → Japan time."""
-    if now_utc.tzinfo is None:
-        now_utc = now_utc.replace(tzinfo=timezone.utc)
-    return now_utc.astimezone(JST)
 
 
 def check_open(catalogue: Catalogue, now_utc: datetime) -> None:

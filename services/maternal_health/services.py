@@ -15,7 +15,7 @@ from typing import Any, Iterable
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from portal.api import Resident, ResidentStatus, scoped
+from portal.api import Resident, ResidentStatus, resident_search, scoped
 from services.maternal_health import growth, schedule
 from services.maternal_health.models import (Amendment, BirthRecord, ChildCheckup,
                                              Immunisation, PostpartumCheck, Pregnancy,
@@ -335,16 +335,12 @@ def find_record(db: Session, record_type: RecordType, record_id: int):
 
 
 def search_residents(db: Session, query: str, limit: int = 50) -> list[Resident]:
-    """Residents of the city whose name, kana or resident number matches."""
-    from sqlalchemy import or_
-    query = query.strip()
-    if not query:
+    """Residents of the city whose name, kana or resident number matches, youngest first
+    (the handbook is mostly about children)."""
+    found = resident_search(query)
+    if found is None:
         return []
-    like = "%" + query.replace(" ", "").replace("\u3000", "") + "%"
-    return list(db.scalars(scoped(Resident, or_(
-        (Resident.family_name + Resident.given_name).like(like),
-        (Resident.family_name_kana + Resident.given_name_kana).like(like),
-        Resident.number == query)).order_by(Resident.birth_date.desc()).limit(limit)))
+    return list(db.scalars(found.order_by(Resident.birth_date.desc()).limit(limit)))
 
 
 @dataclass

@@ -8,7 +8,7 @@ from flask import Blueprint, abort, current_app, redirect, url_for
 from flask_babel import gettext as _
 
 from portal.api import (Role, current_viewer, get_db, is_guardian_of, log_access,
-                        signed_in_required)
+                        signed_in_required, today_jst)
 from services.maternal_health import growth, schedule
 from services.maternal_health.services import find_resident, growth_points
 
@@ -19,7 +19,7 @@ bp = Blueprint("maternal_health", __name__, template_folder="templates",
 def today() -> date:
     """The service's idea of today (overridable in tests through MATERNAL_HEALTH_TODAY)."""
     fixed = current_app.config.get("MATERNAL_HEALTH_TODAY")
-    return date.fromisoformat(fixed) if fixed else date.today()
+    return date.fromisoformat(fixed) if fixed else today_jst()
 
 
 def is_health_staff() -> bool:

@@ -9,8 +9,8 @@ import io
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from portal.api import (GuardianLink, Resident, Role, current_viewer, get_db, log_access,
-                        record_usage, scoped, staff_required)
+from portal.api import (Role, Sex, current_viewer, get_db, guardians_of, log_access,
+                        log_listing, record_usage, scoped, staff_required)
 from services.maternal_health.forms import SearchForm, form_class
 from services.maternal_health.models import Pregnancy
 from services.maternal_health.services import (
@@ -37,8 +37,8 @@ def staff_home():
     form = SearchForm(request.args)
     db = get_db()
     residents = search_residents(db, form.q.data or "") if form.validate() else []
-    for person in residents:
-        log_access(db, person.id, "read", "maternal_health.search", "母子保健の対象者検索（職員）")
+    log_listing(db, [person.id for person in residents], "maternal_health.search",
+                "母子保健の対象者検索（職員）")
     db.commit()
     return render_template("maternal_health/staff_home.html", form=form, residents=residents)
 
@@ -52,8 +52,7 @@ def staff_resident(resident_id: int):
     log_access(db, person.id, "read", "maternal_health.staff_record", "母子健康手帳の確認（職員）")
     book = child_handbook(db, person, today())
     records = mother_records(db, person.id)
-    guardians = db.scalars(scoped(Resident).join(GuardianLink, GuardianLink.guardian_id == Resident.id)
-                           .where(GuardianLink.child_id == person.id)).all()
+    guardians = guardians_of(db, person.id)
     history = amendments_for(db, person.id)
     db.commit()
     shows_child = bool(book.checkups or book.immunisations or book.birth or guardians)
@@ -139,12 +138,11 @@ def _links(db, record_type, person) -> dict:
             raise RecordRefused({"checked_on": [("妊娠届出を先に登録してください。", {})]})
         return {"pregnancy_id": pregnancy.id}
     if record_type.key == "birth":
-        mother = db.scalar(scoped(Resident).join(GuardianLink, GuardianLink.guardian_id == Resident.id)
-                           .where(GuardianLink.child_id == person.id)
-                           .order_by(Resident.sex.desc(), Resident.id))
-        if mother is None:
-            raise RecordRefused({"born_on": [("保護者が登録されていません。住民記録を確認してください。", {})]})
-        return {"mother_id": mother.id}
+        # the birth record hangs on the mother: a female guardian, never just any guardian
+        mothers = [g for g in guardians_of(db, person.id) if g.sex == Sex.FEMALE]
+        if not mothers:
+            raise RecordRefused({"born_on": [("母である保護者が登録されていません。住民記録を確認してください。", {})]})
+        return {"mother_id": mothers[0].id}
     return {}
 
 

@@ -10,7 +10,8 @@ from datetime import date
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 
 from portal.api import (Resident, Role, current_viewer, get_db, log_access, log_listing,
-                        scoped, signed_in_required, staff_required, viewable_resident_ids)
+                        resident_search, scoped, signed_in_required, staff_required, today_jst,
+                        viewable_resident_ids)
 from services.medication import services
 from services.medication.alerts import find_duplicates
 from services.medication.forms import SearchForm
@@ -49,7 +50,7 @@ def logged_read(person: Resident, resource: str, doing: str = "お薬手帳の�
 
 
 def today() -> date:
-    return date.today()
+    return today_jst()
 
 
 @bp.get("/")
@@ -69,14 +70,10 @@ def index():
 @staff_required(*STAFF_ROLES)
 def staff_search():
     form = SearchForm(request.args)
-    query = (form.q.data or "").strip().replace(" ", "").replace("\u3000", "")
+    found = resident_search(form.q.data)
     residents = []
-    if query:
-        like = f"%{query}%"
-        residents = get_db().scalars(scoped(Resident).where(
-            (Resident.family_name + Resident.given_name).like(like)
-            | (Resident.family_name_kana + Resident.given_name_kana).like(like)
-            | (Resident.number == query)).order_by(Resident.family_name_kana).limit(50)).all()
+    if found is not None:
+        residents = get_db().scalars(found.order_by(Resident.family_name_kana).limit(50)).all()
         log_listing(get_db(), [r.id for r in residents], "medication.staff_search",
                     "お薬手帳の利用者検索（職員）")
         get_db().commit()

@@ -135,6 +135,24 @@ def test_birth_record_links_the_mother_and_starts_the_growth_chart(nurse_client,
     assert "記録1件" in page  # the birth weight is the chart's first point
 
 
+def test_a_birth_record_never_takes_the_father_for_the_mother(nurse_client, family, make_resident,
+                                                             link_guardian):
+    """A child whose only guardian is the father: the record is refused with a reason
+    (guardians were ordered by sex code, and the first one was taken as the mother)."""
+    from datetime import date
+    from portal.api import Sex
+    father = make_resident(family["city"], family="北", given="一郎", birth=date(1988, 3, 3),
+                           sex=Sex.MALE)
+    baby = make_resident(family["city"], family="北", given="二郎", birth=date(2024, 8, 1),
+                         sex=Sex.MALE, household=father.household_id, relationship="子")
+    link_guardian(father, baby)
+    response = nurse_client.post(f"{BASE}/staff/residents/{baby.id}/records/birth/new", data={
+        "born_on": "2024-08-01", "gestational_weeks": "39", "weight_kg": "3.10",
+        "length_cm": "49.5", "head_cm": "33.5"})
+    assert response.status_code == 422
+    assert "母である保護者が登録されていません" in response.get_data(as_text=True)
+
+
 # ---------------------------------------------------------------- postpartum checks
 
 POSTPARTUM = {"checked_on": "2024-07-10", "days_after_birth": "30", "uterine_involution": "good",
