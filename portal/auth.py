@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import functools
-from datetime import timedelta
 from dataclasses import dataclass, field
+from datetime import timedelta
+from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
@@ -47,7 +48,7 @@ def sign_in(viewer: Viewer, kiosk: bool = False) -> None:
     from portal.extensions import database
     with database().transaction() as db:
         token = open_session(db, viewer.kind, viewer.id, viewer.municipality_id, kiosk)
-    session.clear()
+    _clear_session()
     session["sid"] = token
     session["kiosk"] = kiosk
     session["viewer"] = {"kind": viewer.kind, "id": viewer.id,
@@ -63,8 +64,17 @@ def sign_out(reason: str = "logout") -> None:
         from portal.extensions import database
         with database().transaction() as db:
             end_session(db, token, reason)
-    session.clear()
+    _clear_session()
     g.viewer = None
+
+
+def _clear_session() -> None:
+    """Forget everything of the person, but not which kiosk this browser is: the terminal
+    stays a kiosk for the next resident (its card watch, its short idle time)."""
+    kiosk_id = session.get("kiosk_id")
+    session.clear()
+    if kiosk_id:
+        session["kiosk_id"] = kiosk_id
 
 
 def load_viewer() -> None:
@@ -74,9 +84,12 @@ def load_viewer() -> None:
     if not data:
         return
     if not token or not _session_alive(token):
-        session.clear()
-        # Say why, so nobody thinks the portal lost their work or signed them in as another.
-        flash(_("ログインの有効期限が切れたか、ログアウトされました。もう一度ログインしてください。"), "info")
+        was_kiosk = session.get("kiosk")
+        _clear_session()
+        # Say why, so nobody thinks the portal lost their work or signed them in as another;
+        # not at a kiosk, where the next person would read it.
+        if not was_kiosk:
+            flash(_("ログインの有効期限が切れたか、ログアウトされました。もう一度ログインしてください。"), "info")
         return
     g.viewer = Viewer(kind=data["kind"], id=data["id"], municipality_id=data["mid"],
                       name=data["name"], roles=frozenset(Role(r) for r in data["roles"]))
@@ -133,8 +146,16 @@ def signed_in_required(view):
 
 
 def safe_next(value: str | None) -> str | None:
-    """A same-origin path to return to after sign-in, or None (never another site)."""
-    if not value or not value.startswith("/") or value.startswith(("//", "/\\")):
+    """A same-origin path to return to after sign-in, or None (never another site).
+    Browsers drop tabs and newlines from URLs and read a backslash as a slash, so
+    '/\t/evil.example' is '//evil.example' to them: any control character, space or
+    backslash refuses, and so does anything with a scheme or host."""
+    if not value or not value.startswith("/") or "\\" in value:
+        return None
+    if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+        return None
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or value.startswith("//"):
         return None
     return value
 

@@ -7,10 +7,10 @@ including a responder that does not answer, is "unavailable": the caller decides
 refusing and another source."""
 from __future__ import annotations
 
+import http.client
 import logging
 import os
 import threading
-import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -81,7 +81,7 @@ class OcspClient:
                    .add_extension(x509.OCSPNonce(nonce), critical=False).build())
         try:
             body = self.poster(self.url, request.public_bytes(Encoding.DER), self.timeout_s)
-        except (OSError, urllib.error.URLError, ValueError) as exc:
+        except (OSError, http.client.HTTPException, ValueError) as exc:  # URLError is an OSError
             raise self._unavailable(cert, f"no answer: {exc}") from None
         if len(body) > MAX_RESPONSE_BYTES:
             raise self._unavailable(cert, f"answer over {MAX_RESPONSE_BYTES} bytes")

@@ -122,10 +122,7 @@ def _sign_in_bound(binding: CardBinding, method: str = "card"):
             viewer = Viewer("resident", person.id, person.municipality_id, person.name)
         record_usage(db, "core", "sign_in")
     target = safe_next(session.get("login_next")) or url_for("public.home")
-    kiosk_id = session.get("kiosk_id")
-    sign_in(viewer, kiosk=bool(kiosk_id))
-    if kiosk_id:
-        session["kiosk_id"] = kiosk_id
+    sign_in(viewer, kiosk=bool(session.get("kiosk_id")))   # a kiosk stays a kiosk
     record_attempt(method, "ok", municipality_id=viewer.municipality_id, subject_kind=viewer.kind,
                    subject_id=viewer.id, certificate_serial=binding.serial)
     return {"status": "signed_in", "redirect": target}

@@ -4,7 +4,7 @@ from flask import (Blueprint, abort, current_app, redirect, render_template, req
                    url_for)
 from sqlalchemy import select, text
 
-from portal.auth import Viewer, current_viewer, dev_mode, sign_in
+from portal.auth import Viewer, current_viewer, dev_mode, safe_next, sign_in
 from portal.db import across_municipalities
 from portal.extensions import database, get_db
 from portal.registry.models import Resident, ResidentStatus
@@ -27,10 +27,7 @@ def home():
 def set_language(code: str):
     if code not in current_app.config["LOCALES"]:
         abort(404)
-    target = request.args.get("next", "/")
-    if not target.startswith("/") or target.startswith("//"):
-        target = "/"  # never redirect off-site
-    response = redirect(target)
+    response = redirect(safe_next(request.args.get("next")) or "/")  # never off-site
     response.set_cookie(LANG_COOKIE, code, max_age=365 * 86400, samesite="Strict",
                         secure=current_app.config["SESSION_COOKIE_SECURE"], httponly=True)
     return response

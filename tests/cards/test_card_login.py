@@ -252,6 +252,23 @@ def test_kiosk_session_ends_sooner(sign_in_as, client, make_resident, city, db):
     assert client.get("/me/").status_code == 302
 
 
+def test_an_expired_kiosk_session_leaves_no_message_and_stays_a_kiosk(sign_in_as, client,
+                                                                      make_resident, city, db):
+    """The kiosk's next resident must not read 'your login expired', and the terminal must
+    keep its kiosk binding (card watch, short idle time) for their sign-in."""
+    from datetime import datetime, timedelta
+    from sqlalchemy import update
+    sign_in_as(make_resident(city), kiosk=True)
+    with client.session_transaction() as sess:
+        sess["kiosk_id"] = "nankoku-chuo"
+    with db.transaction() as s:
+        s.execute(update(UserSession).values(last_seen_at=datetime.utcnow() - timedelta(seconds=150)))
+    page = client.get("/", follow_redirects=True).get_data(as_text=True)
+    assert "ログインの有効期限が切れた" not in page
+    with client.session_transaction() as sess:
+        assert sess.get("kiosk_id") == "nankoku-chuo" and "viewer" not in sess
+
+
 def test_rate_limit_per_address(app, card_client):
     app.config["AUTH_RATE_LIMIT"] = "3/minute"
     responses = [card_client.post("/auth/challenge", {}) for _ in range(5)]

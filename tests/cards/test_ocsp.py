@@ -203,3 +203,24 @@ def test_soft_fail_from_the_environment_is_a_boolean(word, expected):
 def test_soft_fail_refuses_a_word_it_cannot_read():
     with pytest.raises(ConfigError, match="CARD_CRL_SOFT_FAIL"):
         load_config(environ={"MADOGUCHI_ENV": "development", "MADOGUCHI_CARD_CRL_SOFT_FAIL": "maybe"})
+
+
+def test_a_responder_speaking_broken_http_is_unavailable_not_an_error(card_pki, card):
+    """http.client's own errors (bad status line, truncated body) are no OSError."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+
+    def answer_garbage():
+        connection, _ = listener.accept()
+        connection.recv(65536)
+        connection.sendall(b"NOT-HTTP garbage\r\n\r\n")
+        connection.close()
+
+    threading.Thread(target=answer_garbage, daemon=True).start()
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/"
+    try:
+        with pytest.raises(RevocationUnavailable, match="no answer"):
+            validator(card_pki, url).validate_certificate(auth_cert(card))
+    finally:
+        listener.close()

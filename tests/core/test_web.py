@@ -65,6 +65,16 @@ def test_language_switch_never_redirects_off_site(client):
     assert client.get("/lang/en?next=//evil.example/").headers["Location"] == "/"
 
 
+@pytest.mark.parametrize("target", ["//evil.example/", "/\\evil.example/", "/\t/evil.example/",
+                                    "/\n/evil.example/", "https://evil.example/"])
+def test_no_next_parameter_leaves_the_site(client, target):
+    """Browsers drop tabs and newlines and read backslashes as slashes: none of these may
+    become a redirect to another site, nor a 500."""
+    response = client.get("/lang/en", query_string={"next": target})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+
+
 def test_unexpected_error_shows_no_traceback(app, client, sign_in_as, make_city, make_resident,
                                              monkeypatch):
     import portal.residents.views as views
