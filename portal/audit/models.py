@@ -18,7 +18,7 @@ class AccessLogEntry(TenantScoped, Base):
     occurred_at: Mapped[datetime] = mapped_column(index=True)
     actor_type: Mapped[str] = mapped_column(String(16))  # staff, resident, system
     actor_id: Mapped[int | None]
-    actor_name: Mapped[str] = mapped_column(String(64))
+    actor_name: Mapped[str] = mapped_column(String(200))  # a resident's full name: up to 65
     actor_role: Mapped[str] = mapped_column(String(200))  # every role, comma-joined
     subject_resident_id: Mapped[int] = mapped_column(ForeignKey("resident.id"), index=True)
     action: Mapped[str] = mapped_column(String(16))  # read, create, update, export, delete

@@ -23,10 +23,10 @@ def log_access(db: Session, subject_resident_id: int, action: str, resource: str
         occurred_at=datetime.now(timezone.utc).replace(tzinfo=None),
         actor_type=viewer.kind if viewer else "system",
         actor_id=viewer.id if viewer else None,
-        actor_name=_fit(viewer.name if viewer else "system", 64),
-        actor_role=_fit(viewer.role_label if viewer else "system", 200),
+        actor_name=viewer.name if viewer else "system",
+        actor_role=viewer.role_label if viewer else "system",
         subject_resident_id=subject_resident_id,
-        action=action, resource=_fit(resource, 64), purpose=_fit(purpose, 200),
+        action=action, resource=resource, purpose=purpose,
         request_path=request.path[:200] if request else "",
     )
     db.add(entry)
@@ -39,12 +39,6 @@ def log_listing(db: Session, resident_ids, resource: str, purpose: str) -> None:
     "search" entry per person listed, so each sees the search in their own log."""
     for resident_id in dict.fromkeys(resident_ids):  # once per person, in listed order
         log_access(db, resident_id, "search", resource, purpose)
-
-
-def _fit(text: str, size: int) -> str:
-    """A value clipped to its column: PostgreSQL refuses a longer one, and a failed log
-    entry fails the view (a staff member holding every role has a 74-character role list)."""
-    return text if len(text) <= size else text[:size - 1] + "…"
 
 
 @event.listens_for(Session, "before_flush")

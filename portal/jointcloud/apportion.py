@@ -156,14 +156,24 @@ class Basis:
     usage: Mapping[str, int] = field(default_factory=dict)
 
 
+# Gauges, not uses: a monthly snapshot of rows held is no count of things done, and summed
+# over a year it would outweigh every sign-in. Only an exact selector picks them.
+GAUGE_METRICS = ("storage_rows",)
+
+
 def select_usage(usage: Mapping[str, int], selector: str) -> int:
-    """Sum usage whose key matches `selector`: "*" all, "medication:*" a prefix, else exact."""
+    """Sum usage whose key matches `selector`: "*" all, "medication:*" a prefix, else exact;
+    the wildcards leave gauges (storage snapshots) out."""
     if selector in ("", "*"):
-        return sum(usage.values())
+        return sum(v for k, v in usage.items() if not _is_gauge(k))
     if selector.endswith("*"):
         prefix = selector[:-1]
-        return sum(v for k, v in usage.items() if k.startswith(prefix))
+        return sum(v for k, v in usage.items() if k.startswith(prefix) and not _is_gauge(k))
     return usage.get(selector, 0)
+
+
+def _is_gauge(key: str) -> bool:
+    return key.rsplit(":", 1)[-1] in GAUGE_METRICS
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import case, delete, distinct, func, literal, select
+from sqlalchemy import case, delete, distinct, func, insert, literal, select
 from sqlalchemy.orm import Session
 
-from portal.db import ALL_MUNICIPALITIES, Base, across_municipalities
+from portal.db import Base, across_municipalities
 
 from portal.audit.models import AccessLogEntry
 from portal.metering.models import UsageEvent
@@ -126,12 +126,14 @@ def snapshot_storage(db: Session, services: list[str], when: datetime | None = N
         for table, rows in tables.items():
             service = service_of(table, services)
             totals.setdefault(mid, {})[service] = totals.get(mid, {}).get(service, 0) + rows
-    db.info[ALL_MUNICIPALITIES] = True  # one row per member city, written on purpose
     db.execute(across_municipalities(delete(UsageEvent).where(
         UsageEvent.metric == STORAGE_ROWS, UsageEvent.occurred_at >= first,
         UsageEvent.occurred_at < following)))
-    for mid, by_service in totals.items():
-        for service, rows in by_service.items():
-            db.add(UsageEvent(municipality_id=mid, service=service, metric=STORAGE_ROWS,
-                              amount=rows, occurred_at=when))
+    # one row per member city, on purpose: a bulk insert, which leaves the session's
+    # cross-city write guard on for anything else it writes
+    rows = [dict(municipality_id=mid, service=service, metric=STORAGE_ROWS, amount=count,
+                 occurred_at=when)
+            for mid, by_service in totals.items() for service, count in by_service.items()]
+    if rows:
+        db.execute(insert(UsageEvent), rows)
     return totals

@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (IntegerField, SelectChoice, SelectField, SelectMultipleField, StringField,
                      TextAreaField)
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
 COLOUR = Regexp(r"^#[0-9a-fA-F]{6}$", message=_l("色は「#1b5e20」の形で入力してください。"))
@@ -27,7 +27,7 @@ class CitySettingsForm(FlaskForm):
     name_en = StringField(_l("団体名（英語）"), validators=[Optional(), Length(max=64)])
     prefecture = StringField(_l("都道府県"), validators=[Optional(), Length(max=16)])
     population = IntegerField(_l("人口"), validators=[
-        DataRequired(_l("人口を入力してください。")),
+        InputRequired(_l("人口を入力してください。")),   # 0 is a number (DataRequired refuses it)
         NumberRange(min=0, max=50_000_000, message=_l("人口は0以上の整数です。"))])
     services = MultiCheckboxField(_l("利用するサービス"), choices=[], validate_choice=True)
     hours_counter = StringField(_l("窓口の受付時間"), validators=[Optional(), HOURS])

@@ -66,7 +66,9 @@ def _settings_from(form: CitySettingsForm, current: dict) -> dict:
             settings["hours"].pop(key, None)
     branding = {k: (getattr(form, k).data or "").strip()
                 for k in ("display_name", "primary_colour", "accent_colour", "logo")}
-    settings["branding"] = {k: v for k, v in branding.items() if v}
+    # keys the form does not show (set by a configuration file) are kept
+    merged = {**current.get("branding", {}), **branding}
+    settings["branding"] = {k: v for k, v in merged.items() if v}
     settings["seal_image"] = (form.seal_image.data or "").strip()
     issuance = dict(current.get("issuance", {}))
     issuance["certificates"] = parse_catalogue(form.catalogue.data or "", current)

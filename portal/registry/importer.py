@@ -131,7 +131,7 @@ _BY_NAME = {name: c for c in COLUMNS for name in (c.key, *c.aliases)}
 # PostgreSQL (SQLite ignores lengths), so it is reported with the other cell errors.
 _LENGTHS = {c.key: c.type.length for c in Resident.__table__.columns
             if getattr(c.type, "length", None) and c.key in COLUMN_KEYS}
-_LENGTHS.update(resident_number=20, household_number=20, household_head_name=64,
+_LENGTHS.update(resident_number=20, household_number=20, household_head_name=65,
                 household_address=200, seal_number=20)
 
 

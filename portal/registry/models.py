@@ -30,7 +30,7 @@ class Household(TenantScoped, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(20))  # the city's household number
-    head_name: Mapped[str] = mapped_column(String(64))  # 世帯主
+    head_name: Mapped[str] = mapped_column(String(65))  # 世帯主: a full name, 32 + 1 + 32
     address: Mapped[str] = mapped_column(String(200))
     members: Mapped[list["Resident"]] = relationship(back_populates="household")
 

@@ -154,3 +154,15 @@ def test_purposes_with_a_partner_name_are_shown_in_english(db, client, sign_in_a
     assert "Consented to share information with 子育て応援アプリ (openid profile)" in english
     japanese = client.get("/me/access-log/?lang=ja").get_data(as_text=True)
     assert "子育て応援アプリへのログイン情報の提供" in japanese
+
+
+def test_a_resident_with_the_longest_name_is_logged(db, client, sign_in_as, make_city,
+                                                    make_resident):
+    """Family and given names of 32 characters each: 65 with the space between, which the
+    log's actor name once could not hold on PostgreSQL (the page failed)."""
+    city = make_city()
+    person = make_resident(city, family="長" * 32, given="名" * 32)
+    sign_in_as(person)
+    assert client.get("/me/").status_code == 200
+    [entry] = entries(db, city, person)
+    assert len(entry.actor_name) == 65

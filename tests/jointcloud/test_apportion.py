@@ -157,6 +157,14 @@ def test_select_usage_by_exact_key_prefix_and_all():
     assert select_usage(usage, "nothing") == 0
 
 
+def test_storage_snapshots_are_no_usage_unless_asked_for_by_name():
+    usage = {"core:sign_in": 10, "core:storage_rows": 90_000, "medication:storage_rows": 5_000,
+             "medication:record_written": 5}
+    assert select_usage(usage, "*") == 15
+    assert select_usage(usage, "medication:*") == 5
+    assert select_usage(usage, "core:storage_rows") == 90_000
+
+
 def test_apportion_lines_over_years_and_totals_by_category():
     basis = {2024: [Basis("392049", "南国市", 3, {"core:sign_in": 1}),
                     Basis("392111", "香南市", 1, {"core:sign_in": 3})]}

@@ -55,6 +55,21 @@ def test_editing_settings_records_who_and_what(console, db):
     assert "料金改定" in page and "settings.issuance" in page
 
 
+def test_a_population_of_zero_saves_and_unshown_branding_is_kept(console, db):
+    """0 is a population (a new city starts at 0), and branding keys a configuration file
+    set but the form does not show survive a save from the form."""
+    with db.transaction() as s:
+        city = s.scalar(select(Municipality).where(Municipality.code == "392049"))
+        city.settings = {**city.settings, "branding": {"tagline": "健康のまち"}}
+    response = console.post("/operator/cities/392049/settings", data={
+        "name": "南国市", "population": "0", "primary_colour": "#1b5e20"})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    with db.transaction() as s:
+        city = s.scalar(select(Municipality).where(Municipality.code == "392049"))
+        assert city.population == 0
+        assert city.settings["branding"] == {"tagline": "健康のまち", "primary_colour": "#1b5e20"}
+
+
 def test_bad_settings_get_japanese_errors_and_change_nothing(console, db):
     response = console.post("/operator/cities/392049/settings", data={
         "name": "南国市", "population": "-3", "primary_colour": "green",
