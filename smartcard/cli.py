@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import signal
+import sys
 import threading
 from pathlib import Path
 
@@ -43,9 +45,10 @@ def serve(profile: Path, port: int, latency_ms: float, host: str) -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     click.echo(f"仮想カードを {host}:{port} に挿入しました (Ctrl-C で終了) / card served on {host}:{port}")
-    click.echo("操作 / commands: " + ", ".join(CONTROL_HELP))
-    threading.Thread(target=control_loop, args=(server, click.get_text_stream("stdin"), stop),
-                     daemon=True).start()
+    if _may_read_stdin():
+        click.echo("操作 / commands: " + ", ".join(CONTROL_HELP))
+        threading.Thread(target=control_loop, args=(server, click.get_text_stream("stdin"), stop),
+                         daemon=True).start()
     try:
         while not stop.wait(0.5):
             pass
@@ -59,24 +62,50 @@ def serve(profile: Path, port: int, latency_ms: float, host: str) -> None:
 CONTROL_HELP = ("remove", "insert", "garble [N]", "drop N", "latency MS", "quit")
 
 
+def _may_read_stdin() -> bool:
+    """A pipe, a file, or a terminal we are in the foreground of: a job started with '&'
+    that read its terminal would be stopped by the shell, and the card with it."""
+    stdin = sys.stdin
+    if stdin is None or stdin.closed:
+        return False
+    if not stdin.isatty():
+        return True
+    try:
+        return os.tcgetpgrp(stdin.fileno()) == os.getpgrp()
+    except OSError:
+        return False
+
+
 def control_loop(server, lines, stop: threading.Event) -> None:
     """Commands typed while the card is served, one per line: a support desk or a test can
     pull the card out, put it back, make it slow or faulty. End of input changes nothing (a
     card served from a script keeps running until SIGTERM)."""
-    for line in lines:
-        words = line.split()
-        if not words:
-            continue
+    try:
+        for line in lines:
+            if not _obey(server, line, stop):
+                return
+    except (OSError, ValueError):  # the input went away (closed terminal, closed pipe)
+        return
+
+
+def _obey(server, line: str, stop: threading.Event) -> bool:
+    """Carry out one command line; False when told to quit."""
+    words = line.split()
+    if words:
         try:
-            reply = _control(server, words[0], [int(w) for w in words[1:]])
+            numbers = [int(w) for w in words[1:]]
+            if any(n < 0 for n in numbers):
+                raise ValueError("negative")
+            reply = _control(server, words[0], numbers)
         except (ValueError, IndexError):
-            reply = f"使い方 / usage: {', '.join(CONTROL_HELP)}"
+            reply = f"使い方 / usage: {', '.join(CONTROL_HELP)}（数は0以上 / numbers 0 or more）"
         except TimeoutError as exc:
             reply = f"挿入できません / cannot insert: {exc}"
         if reply is None:
             stop.set()
-            return
+            return False
         click.echo(reply)
+    return True
 
 
 def _control(server, command: str, numbers: list[int]) -> str | None:
@@ -276,7 +305,11 @@ def ocsp_serve(directory: Path, host: str, port: int) -> None:
     from .testocsp import OcspResponder
 
     _open(directory)  # fail now, with a message, rather than on the first request
-    server = make_server(host, port, OcspResponder(lambda: _open(directory)))
+    try:
+        server = make_server(host, port, OcspResponder(lambda: _open(directory)))
+    except OSError as exc:
+        raise click.ClickException(f"ポート {port} を使えません / cannot listen on {host}:{port}: "
+                                   f"{exc.strerror}") from None
     click.echo(f"OCSP レスポンダ / OCSP responder: http://{host}:{port}/  (Ctrl+C で終了)")
     try:
         server.serve_forever()

@@ -79,7 +79,8 @@ def _status(pki: TestPKI, ca: IssuingCA, serial: int):
         card = pki.find_card(serial)
     except KeyError:
         return ocsp.OCSPCertStatus.UNKNOWN, None
-    if card["generation"] != ca.generation:
+    kind = "auth" if serial == card["auth_serial"] else "signing"
+    if (kind, card["generation"]) != (ca.kind, ca.generation):   # not issued by this root
         return ocsp.OCSPCertStatus.UNKNOWN, None
     for revocation in pki.revocations(ca.kind, ca.generation):
         if revocation.serial == serial:

@@ -224,3 +224,18 @@ def test_a_responder_speaking_broken_http_is_unavailable_not_an_error(card_pki, 
             validator(card_pki, url).validate_certificate(auth_cert(card))
     finally:
         listener.close()
+
+
+def test_a_signing_serial_asked_under_the_auth_root_is_unknown(card_pki, card):
+    """The test responder answers only for what that root issued (it once looked at the
+    generation alone, and said 'good' for the signing certificate's serial)."""
+    from cryptography.hazmat.primitives.serialization import Encoding
+    from cryptography.x509 import ocsp
+    from smartcard.testocsp import answer
+    root = issuer_of(card_pki)
+    probe = ocsp.OCSPRequestBuilder().add_certificate(root, root, hashes.SHA1()).build()
+    serial = x509.load_der_x509_certificate(card.signing.certificate).serial_number
+    request = ocsp.OCSPRequestBuilder().add_certificate_by_hash(
+        probe.issuer_name_hash, probe.issuer_key_hash, serial, hashes.SHA1()).build()
+    response = ocsp.load_der_ocsp_response(answer(card_pki, request.public_bytes(Encoding.DER)))
+    assert response.certificate_status == ocsp.OCSPCertStatus.UNKNOWN

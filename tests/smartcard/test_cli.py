@@ -1,7 +1,6 @@
 """Support-desk commands: pki init/issue/revoke/crl/big-crl and card serve."""
 
 import subprocess
-import time
 import sys
 from pathlib import Path
 
@@ -69,7 +68,8 @@ def test_card_serve_puts_a_card_in_a_reader(pki_dir, pcsc_stack):
     profile_path, _ = issue(pki_dir)
     process = subprocess.Popen([sys.executable, "-m", "smartcard.cli", "card", "serve", str(profile_path),
                                 "--port", "35964", "--latency-ms", "1"], cwd=REPO,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
     try:
         reader = pcsc_stack.wait_for_card("Virtual PCD 00 01", timeout_s=15)
         with pcsc_stack.PcscTransport(reader) as transport:
@@ -104,8 +104,9 @@ def test_card_serve_takes_commands_while_serving(pki_dir, pcsc_stack):
         with pcsc_stack.PcscTransport(reader) as transport:
             jpki = JPKICard(transport)
             jpki.select_jpki()
+            command("latency -5")        # refused: a negative delay would kill the card
             command("garble")
-            time.sleep(0.2)  # the command is read by another process
+            seen = read_until(process, "次の応答を壊します")  # the other process has taken it
             with pytest.raises(errors.UnexpectedAnswer):
                 jpki.read_token_label()
             assert jpki.read_token_label() == "JPKIAPICCTOKEN2"
@@ -116,5 +117,26 @@ def test_card_serve_takes_commands_while_serving(pki_dir, pcsc_stack):
             process.terminate()
             process.wait(timeout=10)
     pcsc_stack.wait_for_removal("Virtual PCD 00 01", timeout_s=10)
-    output = process.stdout.read()
-    assert "取り外しました" in output and "使い方" in output and "次の応答を壊します" in output
+    output = seen + process.stdout.read()
+    assert "取り外しました" in output and output.count("使い方") == 2
+
+
+def read_until(process, text: str) -> str:
+    """The served card's lines up to the one holding `text` (each reply is flushed)."""
+    lines = []
+    for line in process.stdout:
+        lines.append(line)
+        if text in line:
+            return "".join(lines)
+    raise AssertionError(f"{text!r} never printed: {''.join(lines)}")
+
+
+def test_ocsp_serve_on_a_busy_port_says_so_in_one_line(pki_dir):
+    import socket
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = CliRunner().invoke(pki, ["ocsp-serve", str(pki_dir), "--port", str(port)])
+    assert result.exit_code == 1 and "使えません" in result.output
+    assert "Traceback" not in result.output

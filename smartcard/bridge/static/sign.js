@@ -231,6 +231,7 @@
   // -- wiring -----------------------------------------------------------------------------------
 
   $("confirm-origin").addEventListener("click", () => {
+    if (!openerVerified || state !== "origin") return; // not only the disabled attribute
     state = "pin";
     show("pin");
     $("pin").focus();
