@@ -2,6 +2,7 @@
 portal's internals, so the core can change behind it."""
 from portal.audit.services import log_access, log_listing
 from portal.clock import JST, to_jst, today_jst
+from portal.fonts import GOTHIC, MINCHO, FontMissing, font_file, japanese_font
 from portal.cards.errors import CardTokenError
 from portal.cards.services import consume_challenge, find_binding, issue_challenge, validators
 from portal.cards.validation import parse_token, signed_data
@@ -24,6 +25,7 @@ from portal.tenancy.models import Municipality
 
 __all__ = [
     "JST", "to_jst", "today_jst",
+    "GOTHIC", "MINCHO", "FontMissing", "font_file", "japanese_font",
     "CardTokenError", "CliContext", "pass_ctx", "consume_challenge", "csrf", "find_binding", "issue_challenge",
     "limiter", "parse_token", "service_enabled", "signed_data", "validators",
     "Base", "GuardianLink", "Household", "MenuItem", "Municipality", "Resident",

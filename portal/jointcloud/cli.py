@@ -8,7 +8,9 @@ from pathlib import Path
 import click
 
 from portal.cli import Context, pass_ctx
+from portal.fonts import FontMissing
 from portal.jointcloud import config, example, leaving, receipt, report, services
+from portal.jointcloud.apportion import ApportionmentError
 from portal.jointcloud.config import ConfigInvalid
 from portal.jointcloud.membership import join as join_city
 from portal.tenancy.assets import assets_dir
@@ -194,11 +196,14 @@ def load_example(ctx: Context, replace: bool) -> None:
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path))
 @pass_ctx
 def report_(ctx: Context, first_year, last_year, fmt: str, output: Path | None) -> None:
-    with ctx.db.transaction() as db:
-        built = report.build(db, first_year, last_year)
-    data = {"csv": lambda: report.to_csv(built).encode("utf-8"),
-            "svg": lambda: report.to_svg(built).encode("utf-8"),
-            "pdf": lambda: report.to_pdf(built)}[fmt]()
+    try:
+        with ctx.db.transaction() as db:
+            built = report.build(db, first_year, last_year)
+        data = {"csv": lambda: report.to_csv(built).encode("utf-8"),
+                "svg": lambda: report.to_svg(built).encode("utf-8"),
+                "pdf": lambda: report.to_pdf(built)}[fmt]()
+    except (ApportionmentError, FontMissing) as exc:
+        raise _fail(exc) from None
     if output:
         output.write_bytes(data)
         click.echo(f"→ {output} (inputs sha256 {built.digest})")

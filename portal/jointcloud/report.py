@@ -5,11 +5,11 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
-from pathlib import Path
 from xml.sax.saxutils import escape
 
 from sqlalchemy.orm import Session
 
+from portal.fonts import japanese_font
 from portal.jointcloud import services
 from portal.jointcloud.apportion import LineShares, totals_by
 
@@ -17,8 +17,6 @@ CATEGORY_LABELS = {"build": "初期（更改）費用", "operation": "運用費�
                    "data_centre": "データセンター経費", "shared_change": "共同改修（法改正等）"}
 CATEGORY_COLOURS = {"build": "#1f5f8b", "operation": "#5b9e4d", "data_centre": "#c9882b",
                     "shared_change": "#8b3f7a"}
-FONT_PATHS = ("/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf",
-              "/usr/share/fonts/truetype/ipaexfont-gothic/ipaexg.ttf")
 
 
 @dataclass(frozen=True)
@@ -159,24 +157,15 @@ def to_svg(report: Report, width: int = 760) -> str:
 # --- PDF -------------------------------------------------------------------------------
 
 
-def font_path() -> Path:
-    for candidate in FONT_PATHS:
-        if Path(candidate).exists():
-            return Path(candidate)
-    raise FileNotFoundError("IPAex ゴシック（fonts-ipaexfont-gothic）がありません")
-
-
 def to_pdf(report: Report, title: str = "共同利用経費 按分報告") -> bytes:
     """A PDF with the Japanese font embedded (subset), the tables and the input digest."""
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-    pdfmetrics.registerFont(TTFont("IPAexGothic", str(font_path())))
+    japanese_font("IPAexGothic")
     body = ParagraphStyle("body", fontName="IPAexGothic", fontSize=9, leading=13)
     heading = ParagraphStyle("h", parent=body, fontSize=14, leading=20)
     buffer = io.BytesIO()

@@ -7,6 +7,8 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError, InterfaceError
 from werkzeug.exceptions import HTTPException
 
+from portal.fonts import FontMissing
+
 MESSAGES = {
     400: ("リクエストが正しくありません", "入力内容をご確認のうえ、もう一度お試しください。"),
     403: ("このページを表示する権限がありません", "必要な場合は窓口にお問い合わせください。"),
@@ -42,6 +44,12 @@ def init_app(app: Flask) -> None:
     def _database_gone(e):
         app.logger.error("database unavailable: %s", e)
         return render_error(503)
+
+    @app.errorhandler(FontMissing)
+    def _no_font(e):
+        app.logger.error("cannot make a PDF: %s", e)
+        return render_error(503, _("PDFを作成できません。日本語フォントが設定されていないため、"
+                                   "管理者にお知らせください。"))
 
     @app.errorhandler(Exception)
     def _unexpected(e):

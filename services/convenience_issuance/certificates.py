@@ -17,36 +17,20 @@ import segno
 from reportlab.lib.colors import Color, black
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
+from portal.api import GOTHIC, MINCHO, font_file, japanese_font
 from services.convenience_issuance.services import CERTIFICATE_LABELS, CertificateType
 
-FONT_CANDIDATES = {
-    "Mincho": ("/usr/share/fonts/opentype/ipaexfont-mincho/ipaexm.ttf",
-               "/usr/share/fonts/truetype/ipaexfont-mincho/ipaexm.ttf"),
-    "Gothic": ("/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf",
-               "/usr/share/fonts/truetype/ipaexfont-gothic/ipaexg.ttf"),
-}
 SEAL_RED = Color(0.80, 0.10, 0.10)
 COPY_WARNING = Color(0.80, 0.80, 0.86)  # light enough to read through, visible on paper
 SEX_LABELS = {"1": "男", "2": "女", "9": "－"}
 
 
-class FontMissing(RuntimeError):
-    """The Japanese fonts (Debian fonts-ipaexfont-mincho/gothic) are not installed."""
-
-
 def register_fonts() -> None:
-    """Register IPAex Mincho/Gothic once; reportlab embeds the used glyphs as subsets."""
-    for name, paths in FONT_CANDIDATES.items():
-        if name in pdfmetrics.getRegisteredFontNames():
-            continue
-        path = next((p for p in paths if Path(p).is_file()), None)
-        if path is None:
-            raise FontMissing(f"font {name} not found in {paths}: apt-get install fonts-ipaexfont")
-        pdfmetrics.registerFont(TTFont(name, path))
+    """IPAex Mincho for the certificate's text, Gothic for headings and the copy warning."""
+    japanese_font("Mincho", MINCHO)
+    japanese_font("Gothic", GOTHIC)
 
 
 @dataclass(frozen=True)
@@ -138,8 +122,7 @@ def copy_warning_png() -> bytes:
     width, height = int(A4[0] * scale), int(A4[1] * scale)
     tile = Image.new("L", (width * 2, height * 2), 255)
     draw = ImageDraw.Draw(tile)
-    path = next(p for p in FONT_CANDIDATES["Gothic"] if Path(p).is_file())
-    font = ImageFont.truetype(path, 28 * scale)
+    font = ImageFont.truetype(str(font_file(GOTHIC)), 28 * scale)
     tint = int(255 * COPY_WARNING.red)
     step_x, step_y = int(45 * mm * scale), int(22 * mm * scale)
     for row, y in enumerate(range(0, height * 2, step_y)):

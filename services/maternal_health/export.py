@@ -7,18 +7,13 @@ from __future__ import annotations
 import functools
 import io
 from datetime import date
-from pathlib import Path
 
+from portal.api import japanese_font
 from services.maternal_health import growth, schedule
 from services.maternal_health.services import CHECKUP_OCCASIONS, RECORD_TYPES, Handbook
 
 FORMAT = "madoguchi.maternal_health.handbook/1"
 FONT_NAME = "IPAexGothic"
-FONT_CANDIDATES = (
-    "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf",
-    "/usr/share/fonts/truetype/ipaexfont-gothic/ipaexg.ttf",
-    "/usr/share/fonts/OTF/ipaexg.ttf",
-)
 
 
 class FontMissing(RuntimeError):
@@ -69,20 +64,6 @@ def handbook_dict(book: Handbook, today: date) -> dict:
 
 # ---------------------------------------------------------------- PDF
 
-def font_path() -> Path:
-    for candidate in FONT_CANDIDATES:
-        if Path(candidate).exists():
-            return Path(candidate)
-    raise FontMissing("IPAexGothic (ipaexg.ttf) not found; apt-get install fonts-ipaexfont-gothic")
-
-
-def _register_font() -> None:
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
-    if FONT_NAME not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(TTFont(FONT_NAME, str(font_path())))
-
-
 def handbook_pdf(book: Handbook, today: date) -> bytes:
     """A printable A4 PDF of the child's record, IPAexGothic embedded (subset)."""
     from reportlab.lib import colors
@@ -92,7 +73,7 @@ def handbook_pdf(book: Handbook, today: date) -> bytes:
     from reportlab.pdfgen.canvas import Canvas
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-    _register_font()
+    japanese_font(FONT_NAME)
     body = ParagraphStyle("body", fontName=FONT_NAME, fontSize=10, leading=15)
     heading = ParagraphStyle("h", parent=body, fontSize=14, leading=20, spaceBefore=8)
     title = ParagraphStyle("t", parent=body, fontSize=18, leading=26)

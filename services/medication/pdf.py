@@ -4,35 +4,21 @@ from __future__ import annotations
 
 import io
 from datetime import date
-from pathlib import Path
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from xml.sax.saxutils import escape
 
+from portal.api import japanese_font
+
 FONT_NAME = "IPAexGothic"
-FONT_CANDIDATES = (Path("/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf"),
-                   Path("/usr/share/fonts/truetype/ipaexfont-gothic/ipaexg.ttf"))
 
 
-class FontMissing(RuntimeError):
-    """No Japanese TrueType font: install Debian's fonts-ipaexfont-gothic."""
-
-
-def register_font(path: Path | None = None) -> str:
-    if FONT_NAME in pdfmetrics.getRegisteredFontNames():
-        return FONT_NAME
-    candidates = [path] if path else list(FONT_CANDIDATES)
-    for candidate in candidates:
-        if candidate and candidate.is_file():
-            pdfmetrics.registerFont(TTFont(FONT_NAME, str(candidate)))
-            return FONT_NAME
-    raise FontMissing("IPAex Gothic not found (apt-get install fonts-ipaexfont-gothic)")
+def register_font() -> str:
+    return japanese_font(FONT_NAME)
 
 
 def summary_pdf(title: str, sections: list[tuple[str, list[list[str]]]], generated: date) -> bytes:

@@ -1,7 +1,7 @@
 """Giving the notebook back: JAHIS text, QR codes to show at a pharmacy, a PDF summary."""
 from __future__ import annotations
 
-from flask import Response, abort, render_template
+from flask import Response, render_template
 from flask_babel import gettext as _
 
 from portal.api import get_db, log_access, signed_in_required
@@ -55,11 +55,8 @@ def export_pdf(resident_id: int):
     items = services.dispensed(db, person.id)
     taking, _unknown = services.currently_taking(items, today())
     notes = services.patient_notes(db, person.id)
-    try:
-        body = pdf.summary_pdf(_("お薬手帳 %(name)s", name=person.name),
-                               pdf_sections(notes, taking, items), today())
-    except pdf.FontMissing:
-        abort(503)
+    body = pdf.summary_pdf(_("お薬手帳 %(name)s", name=person.name),
+                           pdf_sections(notes, taking, items), today())
     logged_export(person, "export_pdf")
     return Response(body, content_type="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="okusuri-{person.id}.pdf"'})

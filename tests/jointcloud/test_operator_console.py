@@ -157,6 +157,20 @@ def test_usage_is_aggregated_per_city_service_and_month(console, db, make_city, 
             "core:sign_in": 2, "convenience_issuance:certificate_issued:juminhyo": 2}
 
 
+def test_report_command_without_the_font_says_so_in_one_line(cli_runner, db, monkeypatch,
+                                                             tmp_path):
+    from reportlab.pdfbase import pdfmetrics
+
+    from portal import fonts
+    with db.transaction() as s:
+        example.load(s)
+    monkeypatch.setattr(fonts, "FONT_FILES", {k: ("/nonexistent/font.ttf",) for k in fonts.FONT_FILES})
+    monkeypatch.setattr(pdfmetrics, "getRegisteredFontNames", lambda: [])
+    result = cli_runner("report", "--format", "pdf", "--output", tmp_path / "r.pdf")
+    assert result.exit_code == 1 and "fonts-ipaexfont" in result.output
+    assert "Traceback" not in result.output
+
+
 def test_apportionment_page_csv_pdf_svg(console, db):
     with db.transaction() as s:
         example.load(s)

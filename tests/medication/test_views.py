@@ -261,3 +261,16 @@ def test_menu_for_residents_and_health_staff(app, city, hanako, make_staff):
         assert [i.endpoint for i in plugin.menu_items(resident)] == ["medication.index"]
         assert [i.endpoint for i in plugin.menu_items(nurse)] == ["medication.staff_search"]
         assert plugin.menu_items(clerk) == []
+
+
+def test_without_the_japanese_font_the_pdf_page_says_so(client, imported, monkeypatch):
+    """Fonts missing on a deployment: a plain Japanese 503, no traceback (the fonts are
+    registered once per process, so the registry is shown empty for this request)."""
+    from reportlab.pdfbase import pdfmetrics
+
+    from portal import fonts
+    monkeypatch.setattr(fonts, "FONT_FILES", {k: ("/nonexistent/font.ttf",) for k in fonts.FONT_FILES})
+    monkeypatch.setattr(pdfmetrics, "getRegisteredFontNames", lambda: [])
+    response = client.get(f"{BASE}/people/{imported.id}/summary.pdf")
+    assert response.status_code == 503
+    assert "日本語フォント" in response.get_data(as_text=True)
