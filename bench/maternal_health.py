@@ -177,6 +177,8 @@ def main() -> None:
                            ("child page GET /children/<id>", page)):
         p50, p95 = percentiles(samples)
         print(f"{label:<34}{len(samples):>6}{p50:>10.2f}{p95:>10.2f}")
+    (bare50, bare95), (page50, page95) = percentiles(bare), percentiles(page)
+    print(f"ratio child page / bare page: p50 {page50 / bare50:.2f}x, p95 {page95 / bare95:.2f}x")
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ DEFAULTS: dict[str, Any] = {
     # An OCSP responder asked beside the CRLs (J-LIS gives access to certified relying
     # parties); either source that vouches is enough, either that says revoked refuses.
     "CARD_OCSP_URL": None,
-    "CARD_OCSP_TIMEOUT_S": 5,
+    "CARD_OCSP_TIMEOUT_S": 5.0,   # seconds, fractions allowed
     # Missing or stale revocation data (no fresh CRL, no OCSP answer) refuses sign-in unless
     # an operator says otherwise.
     "CARD_CRL_SOFT_FAIL": False,
@@ -72,6 +72,7 @@ _LIST_KEYS = {"CARD_TRUST_ANCHORS", "CARD_SIGNING_TRUST_ANCHORS", "CARD_CRLS", "
               "LOCALES"}
 _INT_KEYS = {k for k, v in DEFAULTS.items() if isinstance(v, int) and not isinstance(v, bool)}
 _BOOL_KEYS = {k for k, v in DEFAULTS.items() if isinstance(v, bool)}
+_FLOAT_KEYS = {k for k, v in DEFAULTS.items() if isinstance(v, float)}
 _BOOL_WORDS = {"1": True, "true": True, "yes": True, "on": True,
                "0": False, "false": False, "no": False, "off": False, "": False}
 
@@ -120,6 +121,11 @@ def _from_environ(environ: Mapping[str, str]) -> dict[str, Any]:
                 found[key] = int(value)
             except ValueError:
                 raise ConfigError(f"{name} は整数で指定してください / {name} must be an integer") from None
+        elif key in _FLOAT_KEYS:
+            try:
+                found[key] = float(value)
+            except ValueError:
+                raise ConfigError(f"{name} は数で指定してください / {name} must be a number") from None
         elif key in _BOOL_KEYS:
             # "0" must not switch a safety off by being a non-empty string
             if value.strip().lower() not in _BOOL_WORDS:

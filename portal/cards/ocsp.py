@@ -60,20 +60,28 @@ class OcspClient:
     def check(self, cert: x509.Certificate, issuer: x509.Certificate) -> None:
         """Return if the responder vouches for `cert`; raise CertificateRevoked or
         RevocationUnavailable."""
-        status = self._cached(cert, issuer)
+        key = (issuer.fingerprint(hashes.SHA256()), cert.serial_number)
+        status = self._cached(key)
         if status is None:
             status, until = self._ask(cert, issuer)
             with self._lock:
-                self._cache[(issuer.fingerprint(hashes.SHA256()), cert.serial_number)] = (status, until)
+                self._forget_expired()
+                self._cache[key] = (status, until)
         if status == ocsp.OCSPCertStatus.REVOKED:
             raise CertificateRevoked(f"serial {cert.serial_number:x} revoked according to OCSP {self.url}")
 
-    def _cached(self, cert, issuer) -> ocsp.OCSPCertStatus | None:
+    def _cached(self, key) -> ocsp.OCSPCertStatus | None:
         with self._lock:
-            hit = self._cache.get((issuer.fingerprint(hashes.SHA256()), cert.serial_number))
+            hit = self._cache.get(key)
         if hit is not None and hit[1] > self.clock():
             return hit[0]
         return None
+
+    def _forget_expired(self) -> None:
+        """Answers live minutes: without this the cache would hold every card ever seen."""
+        now = self.clock()
+        for key in [k for k, (_status, until) in self._cache.items() if until <= now]:
+            del self._cache[key]
 
     def _ask(self, cert, issuer) -> tuple[ocsp.OCSPCertStatus, datetime]:
         nonce = os.urandom(16)

@@ -239,3 +239,21 @@ def test_a_signing_serial_asked_under_the_auth_root_is_unknown(card_pki, card):
         probe.issuer_name_hash, probe.issuer_key_hash, serial, hashes.SHA1()).build()
     response = ocsp.load_der_ocsp_response(answer(card_pki, request.public_bytes(Encoding.DER)))
     assert response.certificate_status == ocsp.OCSPCertStatus.UNKNOWN
+
+
+def test_the_ocsp_timeout_takes_fractions_and_refuses_words():
+    environ = {"MADOGUCHI_ENV": "development", "MADOGUCHI_CARD_OCSP_TIMEOUT_S": "2.5"}
+    assert load_config(environ=environ)["CARD_OCSP_TIMEOUT_S"] == 2.5
+    with pytest.raises(ConfigError, match="CARD_OCSP_TIMEOUT_S"):
+        load_config(environ={**environ, "MADOGUCHI_CARD_OCSP_TIMEOUT_S": "soon"})
+
+
+def test_expired_answers_leave_the_cache(card_pki, card, responder):
+    clock = [NOW]
+    client = OcspClient(responder.url, clock=lambda: clock[0], cache_s=60)
+    responder.options["now"] = NOW
+    client.check(auth_cert(card), issuer_of(card_pki))
+    other = card_pki.issue_card(name="照会　二郎", birth_date=dt.date(1982, 3, 4), address="香美市")
+    clock[0] = responder.options["now"] = NOW + dt.timedelta(minutes=2)
+    client.check(auth_cert(other), issuer_of(card_pki))
+    assert len(client._cache) == 1          # the first card's answer expired and was dropped
