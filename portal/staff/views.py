@@ -10,6 +10,7 @@ from sqlalchemy import select
 from portal.audit.auth_events import AuthEvent, record_attempt
 from portal.auth import (Viewer, current_viewer, remember_next, safe_next, sign_in, sign_out,
                          staff_required)
+from portal.clock import to_jst
 from portal.extensions import database, get_db
 from portal.metering.services import record_usage
 from portal.staff.forms import LoginForm, TotpForm
@@ -121,4 +122,4 @@ def auth_events():
     with database().transaction() as db:
         events = db.scalars(select(AuthEvent).where(AuthEvent.municipality_id == viewer.municipality_id)
                             .order_by(AuthEvent.occurred_at.desc(), AuthEvent.id.desc()).limit(200)).all()
-    return render_template("staff/auth_events.html", events=events)
+    return render_template("staff/auth_events.html", events=events, to_jst=to_jst)

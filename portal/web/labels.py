@@ -11,6 +11,13 @@ ACTIONS = {"read": _l("閲覧"), "create": _l("作成"), "update": _l("更新"),
            "export": _l("出力"), "delete": _l("削除"), "issue": _l("交付"),
            "search": _l("検索結果に表示")}
 STATUSES = {"active": _l("住民"), "moved_out": _l("転出"), "deceased": _l("死亡")}
+# The sign-in log (auth_event): how, and with what result. Reasons stay the precise codes
+# staff quote to the vendor (CertificateRevoked, bad_credentials, …).
+AUTH_METHODS = {"card": _l("マイナンバーカード"), "card_enroll": _l("カードの利用登録"),
+                "staff_password": _l("職員パスワード"), "staff_totp": _l("職員確認コード"),
+                "staff_card_bind": _l("職員カードの登録")}
+AUTH_OUTCOMES = {"ok": _l("成功"), "refused": _l("拒否"), "enrollment": _l("利用登録へ")}
+SUBJECT_KINDS = {"resident": _l("住民"), "staff": _l("職員")}
 
 
 # Access-log purposes stored with a value filled in (a partner service's name, scopes):
@@ -47,6 +54,9 @@ def purpose_label(text: str) -> str:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["action_label"] = lambda code: ACTIONS.get(code, code)
+    for name, words in (("auth_method_label", AUTH_METHODS), ("auth_outcome_label", AUTH_OUTCOMES),
+                        ("subject_kind_label", SUBJECT_KINDS)):
+        app.jinja_env.filters[name] = lambda code, words=words: words.get(code, code or "")
     app.jinja_env.filters["status_label"] = lambda status: STATUSES.get(
         getattr(status, "value", status), status)
     # Purposes are stored as the Japanese sentence shown to the resident; the catalog

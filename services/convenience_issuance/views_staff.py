@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import or_
 
 from portal.api import (Role, current_viewer, get_db, log_access, log_listing, scoped,
@@ -26,7 +26,16 @@ PAGE = 100
 def staff_log():
     entries = get_db().scalars(scoped(IssuanceLogEntry).order_by(IssuanceLogEntry.id.desc())
                                .limit(PAGE)).all()
-    return render_template("convenience_issuance/staff_log.html", entries=entries, to_jst=to_jst)
+    return render_template("convenience_issuance/staff_log.html", entries=entries, to_jst=to_jst,
+                           events=EVENT_LABELS,
+                           labels={k.value: v for k, v in CERTIFICATE_LABELS.items()})
+
+
+# The issuance log's events as staff read them (the codes stay in the log and the CSV).
+EVENT_LABELS = {"started": _l("開始"), "quoted": _l("見積"), "paid": _l("支払"),
+                "issued": _l("交付"), "printed": _l("印刷済み"), "failed": _l("印刷できず"),
+                "voided": _l("無効化"), "refunded": _l("返金"), "revoked": _l("失効"),
+                "refused": _l("交付できず"), "cancelled": _l("取消"), "expired": _l("期限切れ")}
 
 
 @bp.get("/staff/reconciliation")

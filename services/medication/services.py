@@ -282,8 +282,12 @@ def drug_key(drug: MedicationDrug) -> str:
 
 def dispensed(db: Session, resident_id: int) -> list[Dispensed]:
     """Every drug ever dispensed, newest first."""
-    return [Dispensed(drug, rp, visit) for visit in timeline(db, resident_id)
-            for rp in visit.rps for drug in rp.drugs]
+    return dispensed_in(timeline(db, resident_id))
+
+
+def dispensed_in(visits: list[MedicationVisit]) -> list[Dispensed]:
+    """The drugs of visits already loaded (the timeline page has them: no second query)."""
+    return [Dispensed(drug, rp, visit) for visit in visits for rp in visit.rps for drug in rp.drugs]
 
 
 def currently_taking(items: list[Dispensed], today: date) -> tuple[list, list]:

@@ -88,7 +88,7 @@ def timeline(resident_id: int):
     visits = services.timeline(db, person.id)
     notes = services.patient_notes(db, person.id)
     otc, memos = services.other_records(db, person.id)
-    report = find_duplicates(services.courses(services.dispensed(db, person.id)))
+    report = find_duplicates(services.courses(services.dispensed_in(visits)))
     logged_read(person, "timeline")
     return render_template("medication/timeline.html", person=person, visits=visits,
                            notes=notes, otc=otc, memos=memos, alert_count=len(report.alerts))

@@ -49,6 +49,9 @@ def test_staff_attempts_are_recorded_and_shown_to_the_citys_administrator(
     sign_in_as(make_staff(city, roles=["administrator"], username="boss"))
     page = client.get("/staff/auth-events").get_data(as_text=True)
     assert page.count("staff_password") == 2 and "bad_credentials" in page
+    assert "職員パスワード" in page and "拒否" in page      # the codes, with words beside them
+    english = client.get("/staff/auth-events?lang=en").get_data(as_text=True)
+    assert "Staff password" in english and "Refused" in english
     sign_in_as(make_staff(other, roles=["administrator"], username="other_boss"))
     assert "staff_password" not in client.get("/staff/auth-events").get_data(as_text=True)
     sign_in_as(make_staff(city, roles=["registry_clerk"], username="not_admin"))

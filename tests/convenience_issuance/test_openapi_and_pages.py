@@ -123,6 +123,7 @@ def test_log_and_daily_reconciliation(client, terminal, hanako, make_resident, b
     assert "住民票記載事項証明書" in page and "一致しています" in page
     log = client.get(f"{PREFIX}/staff/log").get_data(as_text=True)
     assert "issued" in log and "store-0001" in log
+    assert "交付" in log and "住民票記載事項証明書" in log and 'href="/services/convenience_issuance/staff/log"' in page
 
 
 def test_resident_page_lists_catalogue_and_own_certificates(client, terminal, hanako, bind_card, sign_in_as):
