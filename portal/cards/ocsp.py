@@ -52,10 +52,12 @@ class OcspClient:
     timeout_s: float = 5.0
     max_age_s: float = 3600.0      # for responses without nextUpdate: how old thisUpdate may be
     cache_s: float = 300.0
+    retry_s: float = 60.0          # after no answer, how long to leave the responder alone
     poster: Poster = post
     clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
     _cache: dict[tuple[bytes, int], tuple[ocsp.OCSPCertStatus, datetime]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _silent_until: datetime | None = None
 
     def check(self, cert: x509.Certificate, issuer: x509.Certificate) -> None:
         """Return if the responder vouches for `cert`; raise CertificateRevoked or
@@ -84,12 +86,17 @@ class OcspClient:
             del self._cache[key]
 
     def _ask(self, cert, issuer) -> tuple[ocsp.OCSPCertStatus, datetime]:
+        # A responder that did not answer is not asked again for a while: every sign-in
+        # would otherwise wait the whole timeout while a fresh CRL already vouches.
+        if self._silent_until is not None and self.clock() < self._silent_until:
+            raise self._unavailable(cert, f"no answer recently (until {self._silent_until})")
         nonce = os.urandom(16)
         request = (ocsp.OCSPRequestBuilder().add_certificate(cert, issuer, hashes.SHA1())
                    .add_extension(x509.OCSPNonce(nonce), critical=False).build())
         try:
             body = self.poster(self.url, request.public_bytes(Encoding.DER), self.timeout_s)
         except (OSError, http.client.HTTPException, ValueError) as exc:  # URLError is an OSError
+            self._silent_until = self.clock() + timedelta(seconds=self.retry_s)
             raise self._unavailable(cert, f"no answer: {exc}") from None
         if len(body) > MAX_RESPONSE_BYTES:
             raise self._unavailable(cert, f"answer over {MAX_RESPONSE_BYTES} bytes")

@@ -21,9 +21,14 @@ def join(db: Session, document: dict, *, actor_name: str, known_services=None,
         city = add_municipality(db, identity["code"], identity["name"], settings={})
     except (InvalidMunicipalityCode, ValueError) as exc:
         raise ConfigInvalid([str(exc)]) from None
-    # The history row belongs to the new city; this session writes it on purpose.
+    # The history row belongs to the new city; this session writes it on purpose, and only
+    # it: the cross-city write guard is back on for whatever the session writes next.
     db.info[ALL_MUNICIPALITIES] = True
-    change(db, city, {k: identity[k] for k in EDITABLE_IDENTITY if k in identity}, settings,
-           actor_name=actor_name, actor_role="cloud_operator", source=source,
-           note="参加")
+    try:
+        change(db, city, {k: identity[k] for k in EDITABLE_IDENTITY if k in identity}, settings,
+               actor_name=actor_name, actor_role="cloud_operator", source=source,
+               note="参加")
+        db.flush()
+    finally:
+        db.info.pop(ALL_MUNICIPALITIES, None)
     return city

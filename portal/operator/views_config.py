@@ -31,8 +31,10 @@ def edit_settings(code: str):
             try:
                 settings = _settings_from(form, member.settings or {})
             except config.ConfigInvalid as exc:
+                # about any setting (hours, logo, seal, catalogue): shown above the form,
+                # not under one field they may not concern
                 for problem in exc.problems:
-                    form.catalogue.errors.append(problem)
+                    flash(problem, "error")
                 status = 400
             else:
                 return _save(member.id, code, form, settings)

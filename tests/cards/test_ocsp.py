@@ -257,3 +257,17 @@ def test_expired_answers_leave_the_cache(card_pki, card, responder):
     clock[0] = responder.options["now"] = NOW + dt.timedelta(minutes=2)
     client.check(auth_cert(other), issuer_of(card_pki))
     assert len(client._cache) == 1          # the first card's answer expired and was dropped
+
+
+def test_a_silent_responder_is_left_alone_for_a_minute(card_pki, card, responder):
+    clock = [NOW]
+    client = OcspClient(responder.url, clock=lambda: clock[0], retry_s=60)
+    responder.options["http_status"] = "503 Service Unavailable"
+    for _ in range(3):
+        with pytest.raises(RevocationUnavailable):
+            client.check(auth_cert(card), issuer_of(card_pki))
+    assert responder.requests == 1          # asked once, not at every sign-in
+    responder.options.clear()
+    responder.options["now"] = clock[0] = NOW + dt.timedelta(seconds=61)
+    client.check(auth_cert(card), issuer_of(card_pki))
+    assert responder.requests == 2

@@ -3,6 +3,7 @@ and the apportionment report — and never a resident's record."""
 from __future__ import annotations
 
 import io
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -78,6 +79,15 @@ def test_bad_settings_get_japanese_errors_and_change_nothing(console, db):
     assert response.status_code == 400
     assert "人口は0以上の整数です" in body and "#1b5e20" in body
     assert _history(db, "392049") == []
+
+
+def test_a_bad_logo_reference_is_reported_above_the_form(console, db):
+    response = console.post("/operator/cities/392049/settings", data={
+        "name": "南国市", "population": "47982", "logo": "../../etc/passwd.png"})
+    assert response.status_code == 400
+    body = response.get_data(as_text=True)
+    notices = " ".join(re.findall(r'<p class="flash error"[^>]*>(.*?)</p>', body))
+    assert "logo" in notices and _history(db, "392049") == []
 
 
 def test_catalogue_lines_that_do_not_parse_are_reported(console, db):
