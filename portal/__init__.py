@@ -6,7 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Mapping
 
-from flask import Flask, g
+from flask import Flask
 
 from portal.config import ConfigError, is_development, load_config
 
@@ -16,7 +16,8 @@ __all__ = ["create_app", "ConfigError"]
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the portal. Layers: defaults → MADOGUCHI_CONFIG file → MADOGUCHI_* → `config`."""
     settings = load_config(config)
-    app = Flask(__name__, instance_relative_config=True, instance_path=_instance_path(settings))
+    from portal.web.app import Portal, close_request_unit
+    app = Portal(__name__, instance_relative_config=True, instance_path=_instance_path(settings))
     app.config.update(settings)
     _development_defaults(app)
     _cookie_policy(app)
@@ -32,7 +33,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from portal.auth import load_viewer
     app.before_request(load_viewer)
-    app.teardown_appcontext(_close_db)
+    app.teardown_request(close_request_unit)
 
     _register_blueprints(app)
     from portal.services_host import init_services
@@ -67,17 +68,14 @@ def _cookie_policy(app: Flask) -> None:
         SESSION_COOKIE_SECURE=secure,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict",
-        PERMANENT_SESSION_LIFETIME=timedelta(minutes=app.config["SESSION_IDLE_MINUTES"]),
-        SESSION_REFRESH_EACH_REQUEST=True,
+        # The server ends a session when it is idle (last_seen) or too old; the cookie only
+        # has to outlive that, so it is signed again only when its content changes, not on
+        # every response.
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=app.config["SESSION_ABSOLUTE_HOURS"]),
+        SESSION_REFRESH_EACH_REQUEST=False,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         MAX_CONTENT_LENGTH=app.config.get("MAX_CONTENT_LENGTH", 16 * 1024 * 1024),
     )
-
-
-def _close_db(_exc) -> None:
-    session = g.pop("db", None)
-    if session is not None:
-        session.close()
 
 
 def _register_blueprints(app: Flask) -> None:

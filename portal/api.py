@@ -12,25 +12,27 @@ from portal.services_host import service_enabled
 from portal.auth import (Viewer, current_viewer, resident_required, signed_in_required,
                          staff_required)
 from portal.db import Base, TenantScoped, across_municipalities, scoped
-from portal.extensions import database, get_db
+from portal.extensions import current_unit, database, get_db
+from portal.unit_of_work import Actor, unit_of_work
 from portal.metering.services import record_usage
 from portal.plugins import MenuItem, ServicePlugin
 from portal.registry.models import (GuardianLink, Household, Resident, ResidentStatus,
                                     SealRegistration, Sex, TaxRecord)
-from portal.registry.access import (children_of, guardians_of, is_guardian_of, resident_search,
+from portal.registry.access import (child_of, children_of, guardians_of, is_guardian_of, resident_search,
                                     viewable_resident_ids)
 from portal.staff.models import Role
 from portal.tenancy.assets import city_asset
 from portal.tenancy.models import Municipality
 
 __all__ = [
+    "Actor", "current_unit", "unit_of_work",
     "JST", "to_jst", "today_jst",
     "GOTHIC", "MINCHO", "FontMissing", "font_file", "japanese_font",
     "CardTokenError", "CliContext", "pass_ctx", "consume_challenge", "csrf", "find_binding", "issue_challenge",
     "limiter", "parse_token", "service_enabled", "signed_data", "validators",
     "Base", "GuardianLink", "Household", "MenuItem", "Municipality", "Resident",
     "ResidentStatus", "Role", "SealRegistration", "ServicePlugin", "Sex", "TaxRecord",
-    "TenantScoped", "Viewer", "across_municipalities", "children_of", "city_asset", "guardians_of", "resident_search", "current_viewer",
+    "TenantScoped", "Viewer", "across_municipalities", "child_of", "children_of", "city_asset", "guardians_of", "resident_search", "current_viewer",
     "database", "get_db", "is_guardian_of", "log_access", "log_listing", "record_usage",
     "resident_required",
     "scoped", "signed_in_required", "staff_required", "viewable_resident_ids",

@@ -44,10 +44,12 @@ class Viewer:
 
 
 def sign_in(viewer: Viewer, kiosk: bool = False) -> None:
-    """Start a new session for the viewer: a new server-side id, nothing carried over."""
-    from portal.extensions import database
-    with database().transaction() as db:
-        token = open_session(db, viewer.kind, viewer.id, viewer.municipality_id, kiosk)
+    """Start a new session for the viewer: a new server-side id, nothing carried over.
+    Written in the request's unit of work: if the request fails, nobody is signed in."""
+    from portal.extensions import current_unit
+    work = current_unit()
+    work.scope_to(viewer.municipality_id)
+    token = open_session(work.session, viewer.kind, viewer.id, viewer.municipality_id, kiosk)
     _clear_session()
     session["sid"] = token
     session["kiosk"] = kiosk
@@ -56,14 +58,14 @@ def sign_in(viewer: Viewer, kiosk: bool = False) -> None:
                          "roles": sorted(r.value for r in viewer.roles)}
     session.permanent = True
     g.viewer = viewer
+    work.actor = None  # the access log names whoever is signed in from now on
 
 
 def sign_out(reason: str = "logout") -> None:
     token = session.get("sid")
     if token:
-        from portal.extensions import database
-        with database().transaction() as db:
-            end_session(db, token, reason)
+        from portal.extensions import get_db
+        end_session(get_db(), token, reason)
     _clear_session()
     g.viewer = None
 
@@ -93,16 +95,21 @@ def load_viewer() -> None:
         return
     g.viewer = Viewer(kind=data["kind"], id=data["id"], municipality_id=data["mid"],
                       name=data["name"], roles=frozenset(Role(r) for r in data["roles"]))
+    from portal.extensions import current_unit
+    current_unit().scope_to(g.viewer.municipality_id)
 
 
 def _session_alive(token: str) -> bool:
-    from portal.extensions import database
+    """Read in the request's unit of work; the session's end or its `last_seen` are
+    deferred writes, so a page that only reads never takes a write lock for them."""
+    from portal.extensions import current_unit
     config = current_app.config
-    with database().transaction() as db:
-        return find_live_session(
-            db, token, idle=timedelta(minutes=config["SESSION_IDLE_MINUTES"]),
-            kiosk_idle=timedelta(seconds=config["KIOSK_IDLE_SECONDS"]),
-            absolute=timedelta(hours=config["SESSION_ABSOLUTE_HOURS"])) is not None
+    work = current_unit()
+    return find_live_session(
+        work.session, token, idle=timedelta(minutes=config["SESSION_IDLE_MINUTES"]),
+        kiosk_idle=timedelta(seconds=config["KIOSK_IDLE_SECONDS"]),
+        absolute=timedelta(hours=config["SESSION_ABSOLUTE_HOURS"]),
+        write=work.defer) is not None
 
 
 def current_viewer() -> Viewer | None:

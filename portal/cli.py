@@ -29,6 +29,12 @@ class Context:
     def db(self):
         return self.app.extensions["madoguchi.db"]
 
+    def unit(self, municipality_id: int | None = None, actor=None):
+        """A unit of work of this command: the access log names `actor` (default: the
+        system), never a signed-in viewer (there is none)."""
+        from portal.unit_of_work import SYSTEM, unit_of_work
+        return unit_of_work(self.db, municipality_id, actor or SYSTEM)
+
 
 pass_ctx = click.make_pass_decorator(Context, ensure=True)
 

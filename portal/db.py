@@ -89,12 +89,24 @@ def _is_memory(dbapi_connection) -> bool:
     return any(row[2] == "" for row in rows)
 
 
+class PortalSession(Session):
+    """A session whose every transaction begins the way its unit of work says
+    (`info["connection_options"]`, e.g. deferred on SQLite for a request that only reads),
+    not only the first one: a session used again after a commit keeps its mode."""
+
+    def _connection_for_bind(self, engine, execution_options=None, **kw):
+        wanted = self.info.get("connection_options")
+        if wanted and not self.in_transaction():  # (a begun one has its connection)
+            execution_options = {**wanted, **(execution_options or {})}
+        return super()._connection_for_bind(engine, execution_options, **kw)
+
+
 class Database:
     """Holds the engine and hands out sessions; one per app (Flask extension style)."""
 
     def __init__(self, url: str | None = None) -> None:
         self.engine: Engine | None = None
-        self.factory = sessionmaker(class_=Session, expire_on_commit=False)
+        self.factory = sessionmaker(class_=PortalSession, expire_on_commit=False)
         if url:
             self.connect(url)
 
@@ -110,7 +122,15 @@ class Database:
 
     @contextmanager
     def transaction(self, municipality_id: int | None = None) -> Iterator[Session]:
-        """All-or-nothing unit of work: commit on success, roll back on any error."""
+        """All-or-nothing unit of work: commit on success, roll back on any error.
+        Inside a request it is a part of the request's one unit of work instead (a
+        SAVEPOINT in its session, scoped to `municipality_id` for the block): all-or-nothing
+        for the block, committed with the request (portal.unit_of_work)."""
+        work = _request_unit_of(self)
+        if work is not None:
+            with work.part(municipality_id) as session:
+                yield session
+            return
         session = self.session(municipality_id)
         try:
             yield session
@@ -135,6 +155,16 @@ class Database:
             yield session
         finally:
             session.close()  # ends the transaction unwritten; loaded objects stay readable
+
+
+def _request_unit_of(database: "Database"):
+    """The unit of work of the request this database's app is dispatching, if any."""
+    from flask import current_app, g, has_request_context
+    if not has_request_context() or not g.get("dispatching") \
+            or current_app.extensions.get("madoguchi.db") is not database:
+        return None
+    from portal.extensions import current_unit
+    return current_unit()
 
 
 def scoped(model, *criteria):

@@ -1,7 +1,7 @@
 """Flask extensions; each exposes init_app and keeps no reference to one app."""
 from __future__ import annotations
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, has_request_context
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf import CSRFProtect
@@ -28,8 +28,22 @@ def database() -> Database:
 
 
 def get_db() -> Session:
-    """The request's session, scoped to the viewer's municipality (none when signed out)."""
-    if "db" not in g:
-        viewer = g.get("viewer")
-        g.db = database().session(viewer.municipality_id if viewer else None)
-    return g.db
+    """The request's one session, scoped to the viewer's municipality (none when signed
+    out). The framework commits it after the view; views never commit."""
+    return current_unit().session
+
+
+def current_unit():
+    """The request's unit of work (see portal.unit_of_work), begun on first use."""
+    from portal.web.app import request_unit
+    if not has_request_context():
+        raise RuntimeError("get_db() outside a request: use portal.unit_of_work.unit_of_work()")
+    return request_unit(database())
+
+
+def db_for(municipality_id: int | None) -> Session:
+    """The request's one session, scoped from here on to `municipality_id` (or to none): a
+    card login or a terminal learns the city from the card, not from a signed-in viewer."""
+    work = current_unit()
+    work.scope_to(municipality_id)
+    return work.session

@@ -1,10 +1,10 @@
 """Mounting service plugins and serving each only where a municipality enables it."""
 from __future__ import annotations
 
-from flask import Flask, abort, current_app, g, redirect, request, url_for
+from flask import Flask, abort, current_app, g, has_request_context, redirect, request, url_for
 
 from portal.plugins import MenuItem, ServicePlugin, load_plugins
-from portal.extensions import database
+from portal.extensions import database, get_db
 from portal.tenancy.models import Municipality
 
 
@@ -35,8 +35,23 @@ def _require_enabled():
     return None
 
 
+def current_municipality() -> Municipality | None:
+    """The signed-in viewer's city, read once per request in its unit of work and kept on
+    `g` (the session's identity map holds rows weakly: unreferenced, they are read again)."""
+    if "municipality" not in g:
+        viewer = g.get("viewer")
+        g.municipality = get_db().get(Municipality, viewer.municipality_id) if viewer else None
+    return g.municipality
+
+
 def service_enabled(municipality_id: int, name: str) -> bool:
-    with database().transaction() as db:
+    """In a request, read in its unit of work (the viewer's city once per request)."""
+    if has_request_context():
+        viewer = g.get("viewer")
+        municipality = current_municipality() if viewer and viewer.municipality_id == municipality_id \
+            else get_db().get(Municipality, municipality_id)
+        return municipality is not None and name in municipality.enabled_services
+    with database().read() as db:
         municipality = db.get(Municipality, municipality_id)
         return municipality is not None and name in municipality.enabled_services
 

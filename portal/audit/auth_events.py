@@ -32,14 +32,14 @@ class AuthEvent(Base):
 def record_attempt(method: str, outcome: str, reason: str = "", municipality_id: int | None = None,
                    subject_kind: str | None = None, subject_id: int | None = None,
                    certificate_serial: str | None = None) -> None:
-    """Write the attempt in its own transaction: a refused sign-in rolls nothing back here."""
-    from portal.extensions import database
+    """Written in the request's unit of work: a refusal is an answer, not a failure, so it
+    is committed with the rest (the challenge it used up included)."""
+    from portal.extensions import get_db
     addr = (request.remote_addr or "")[:64] if request else ""
-    with database().transaction() as db:
-        db.add(AuthEvent(occurred_at=datetime.now(timezone.utc).replace(tzinfo=None),
-                         method=method, outcome=outcome, reason=reason[:64],
-                         municipality_id=municipality_id, subject_kind=subject_kind,
-                         subject_id=subject_id, certificate_serial=certificate_serial,
-                         remote_addr=addr))
+    get_db().add(AuthEvent(occurred_at=datetime.now(timezone.utc).replace(tzinfo=None),
+                           method=method, outcome=outcome, reason=reason[:64],
+                           municipality_id=municipality_id, subject_kind=subject_kind,
+                           subject_id=subject_id, certificate_serial=certificate_serial,
+                           remote_addr=addr))
     log.info("auth %s %s %s city=%s %s=%s serial=%s from %s", method, outcome, reason,
              municipality_id, subject_kind, subject_id, certificate_serial, addr)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from flask import g, request
+from flask import has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from portal.audit.models import AccessLogEntry
+from portal.unit_of_work import Actor, unit_of, viewer_actor
 
 
 class AccessLogImmutable(RuntimeError):
@@ -16,22 +17,30 @@ class AccessLogImmutable(RuntimeError):
 
 
 def log_access(db: Session, subject_resident_id: int, action: str, resource: str,
-               purpose: str) -> AccessLogEntry:
-    """Record who did `action` on whose `resource` and why; commits with the caller."""
-    viewer = g.get("viewer")
+               purpose: str, actor: Actor | None = None) -> None:
+    """Record who did `action` on whose `resource` and why; commits with the caller.
+    In a unit of work the entries of one request are written together, in one INSERT,
+    just before it commits; `actor` defaults to the unit's (or the signed-in viewer)."""
+    work = unit_of(db)
+    if work is not None:
+        work.log(subject_resident_id, action, resource, purpose, actor)
+        return
+    _log_now(db, subject_resident_id, action, resource, purpose, actor)
+
+
+def _log_now(db: Session, subject_resident_id: int, action: str, resource: str,
+             purpose: str, actor: Actor | None) -> None:
+    """A session outside any unit of work (older code paths): the row is written at once."""
+    who = actor or viewer_actor()
     entry = AccessLogEntry(
         occurred_at=datetime.now(timezone.utc).replace(tzinfo=None),
-        actor_type=viewer.kind if viewer else "system",
-        actor_id=viewer.id if viewer else None,
-        actor_name=viewer.name if viewer else "system",
-        actor_role=viewer.role_label if viewer else "system",
+        actor_type=who.kind, actor_id=who.id, actor_name=who.name, actor_role=who.role,
         subject_resident_id=subject_resident_id,
         action=action, resource=resource, purpose=purpose,
-        request_path=request.path[:200] if request else "",
+        request_path=request.path[:200] if has_request_context() else "",
     )
     db.add(entry)
     db.flush()
-    return entry
 
 
 def log_listing(db: Session, resident_ids, resource: str, purpose: str) -> None:
@@ -47,3 +56,15 @@ def _refuse_changes(session: Session, _ctx, _instances) -> None:
         if isinstance(obj, AccessLogEntry) and (obj in session.deleted
                                                  or session.is_modified(obj)):
             raise AccessLogImmutable("access log entries cannot be changed or deleted")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _read_your_own_log(state) -> None:
+    """A query of the access log sees the entries its own unit of work has made so far."""
+    if not state.is_select:
+        return
+    work = unit_of(state.session)
+    if work is None or not work.has_unwritten or state.session.info.get("deferring"):
+        return
+    if any(m.class_ is AccessLogEntry for m in state.all_mappers):
+        work.write_deferred()

@@ -19,7 +19,7 @@ from portal.cards.models import CardBinding
 from portal.cards.services import (EnrollmentRefused, bind, consume_challenge, find_binding,
                                    issue_challenge, match_resident, validators)
 from portal.cards.validation import MAX_TOKEN_BYTES, parse_token
-from portal.extensions import database, limiter
+from portal.extensions import db_for, get_db, limiter
 from portal.metering.services import record_usage
 from portal.registry.models import Resident, ResidentStatus
 from portal.staff.models import StaffAccount
@@ -62,8 +62,7 @@ def challenge():
     if purpose == "bind_staff" and not (current_viewer() and current_viewer().is_staff):
         abort(403)
     binding = session.setdefault("cbind", secrets.token_urlsafe(24))
-    with database().transaction() as db:
-        issued = issue_challenge(db, binding, purpose)
+    issued = issue_challenge(get_db(), binding, purpose)
     session["nonce"], session["nonce_purpose"] = issued.nonce, purpose
     return {"nonce": issued.nonce, "origin": portal_origin(), "purpose": purpose,
             "expires_at": issued.expires_at.isoformat() + "Z"}
@@ -82,16 +81,13 @@ def card():
 def _card_login():
     token = _read_json_token()
     purpose, nonce = session.get("nonce_purpose", "login"), session.pop("nonce", None)
-    with database().transaction() as db:
-        consume_challenge(db, nonce, session.get("cbind"), purpose)
+    # used up first, and for good: a refusal below is an answer, committed with it
+    consume_challenge(db_for(None), nonce, session.get("cbind"), purpose)
     parsed = parse_token(token)
     checked = validators().auth.validate(parsed, portal_origin(), nonce)
     if purpose == "bind_staff":
         return _bind_staff_card(checked)
-    with database().transaction() as db:
-        binding = find_binding(db, checked)
-        if binding is not None:
-            db.expunge(binding)
+    binding = find_binding(get_db(), checked)
     if binding is None:
         return _start_enrollment(checked)
     return _sign_in_bound(binding)
@@ -107,20 +103,20 @@ def _read_json_token() -> dict:
 
 
 def _sign_in_bound(binding: CardBinding, method: str = "card"):
-    with database().transaction(binding.municipality_id) as db:
-        if binding.staff_id is not None:
-            account = db.get(StaffAccount, binding.staff_id)
-            if account is None or not account.active:
-                raise EnrollmentRefused(_("このカードで利用できるアカウントがありません。"), "staff inactive")
-            viewer = Viewer("staff", account.id, account.municipality_id, account.display_name,
-                            account.roles)
-        else:
-            person = db.get(Resident, binding.resident_id)
-            if person is None or person.status != ResidentStatus.ACTIVE:
-                raise EnrollmentRefused(_("住民登録が有効ではないため、ログインできません。窓口でご確認ください。"),
-                                        "resident not active")
-            viewer = Viewer("resident", person.id, person.municipality_id, person.name)
-        record_usage(db, "core", "sign_in")
+    db = db_for(binding.municipality_id)
+    if binding.staff_id is not None:
+        account = db.get(StaffAccount, binding.staff_id)
+        if account is None or not account.active:
+            raise EnrollmentRefused(_("このカードで利用できるアカウントがありません。"), "staff inactive")
+        viewer = Viewer("staff", account.id, account.municipality_id, account.display_name,
+                        account.roles)
+    else:
+        person = db.get(Resident, binding.resident_id)
+        if person is None or person.status != ResidentStatus.ACTIVE:
+            raise EnrollmentRefused(_("住民登録が有効ではないため、ログインできません。窓口でご確認ください。"),
+                                    "resident not active")
+        viewer = Viewer("resident", person.id, person.municipality_id, person.name)
+    record_usage(db, "core", "sign_in")
     target = safe_next(session.get("login_next")) or url_for("public.home")
     sign_in(viewer, kiosk=bool(session.get("kiosk_id")))   # a kiosk stays a kiosk
     record_attempt(method, "ok", municipality_id=viewer.municipality_id, subject_kind=viewer.kind,
@@ -136,8 +132,7 @@ def _start_enrollment(checked):
                                "fingerprint": checked.fingerprint,
                                "cert": base64.b64encode(checked.certificate.public_bytes(
                                    serialization.Encoding.DER)).decode()}
-    with database().transaction() as db:
-        issued = issue_challenge(db, session["cbind"], "enroll")
+    issued = issue_challenge(get_db(), session["cbind"], "enroll")
     session["enroll_nonce"] = issued.nonce
     record_attempt("card", "enrollment", "unbound_certificate", certificate_serial=checked.serial_hex)
     return {"status": "enrollment_required", "nonce": issued.nonce}
@@ -158,28 +153,24 @@ def _enroll():
     nonce = session.pop("enroll_nonce", None)
     if not pending:
         raise MalformedToken("no enrollment pending in this session")
-    with database().transaction() as db:
-        consume_challenge(db, nonce, session.get("cbind"), "enroll")
+    consume_challenge(db_for(None), nonce, session.get("cbind"), "enroll")
     signing = validators().signing
     parsed = parse_token(token)
     signing.validate(parsed, portal_origin(), nonce)
     from smartcard.identity import parse_signing_identity
     identity = parse_signing_identity(parsed.certificate)
-    with database().transaction() as db:
-        person = match_resident(db, identity.name, identity.birth_date, identity.address,
-                                identity.has_substitutes)
-        municipality_id, resident_id = person.municipality_id, person.id
+    person = match_resident(get_db(), identity.name, identity.birth_date, identity.address,
+                            identity.has_substitutes)
+    municipality_id, resident_id = person.municipality_id, person.id
     auth = _pending_certificate(pending)
-    with database().transaction(municipality_id) as db:
-        bind(db, auth, municipality_id, resident_id=resident_id)
-        from portal.audit.services import log_access
-        log_access(db, resident_id, "create", "cards.binding", "マイナンバーカードの利用登録（本人）")
+    db = db_for(municipality_id)
+    bind(db, auth, municipality_id, resident_id=resident_id)
+    from portal.audit.services import log_access
+    log_access(db, resident_id, "create", "cards.binding", "マイナンバーカードの利用登録（本人）")
     session.pop("pending_auth", None)
     log.info("card enrolled: resident %s auth serial %s", resident_id, auth.serial_hex)
-    with database().transaction(municipality_id) as db:
-        binding = find_binding(db, auth)
-        db.expunge(binding)
-    return _sign_in_bound(binding, "card_enroll")
+    db.flush()
+    return _sign_in_bound(find_binding(db, auth), "card_enroll")
 
 
 def _pending_certificate(pending: dict):
@@ -196,10 +187,10 @@ def _bind_staff_card(checked):
     viewer = current_viewer()
     if viewer is None or not viewer.is_staff:
         abort(403)
-    with database().transaction(viewer.municipality_id) as db:
-        if find_binding(db, checked) is not None:
-            raise EnrollmentRefused(_("このカードはすでに登録されています。"), "already bound")
-        bind(db, checked, viewer.municipality_id, staff_id=viewer.id)
+    db = get_db()
+    if find_binding(db, checked) is not None:
+        raise EnrollmentRefused(_("このカードはすでに登録されています。"), "already bound")
+    bind(db, checked, viewer.municipality_id, staff_id=viewer.id)
     record_attempt("staff_card_bind", "ok", municipality_id=viewer.municipality_id,
                    subject_kind="staff", subject_id=viewer.id, certificate_serial=checked.serial_hex)
     return {"status": "bound", "redirect": url_for("staff.dashboard")}

@@ -17,8 +17,8 @@ bp = Blueprint("public", __name__)
 @bp.get("/")
 def home():
     viewer = current_viewer()
-    municipality = get_db().get(Municipality, viewer.municipality_id) if viewer else None
-    from portal.services_host import menu_for
+    from portal.services_host import current_municipality, menu_for
+    municipality = current_municipality()
     return render_template("home.html", municipality=municipality,
                            menu=menu_for(viewer, municipality) if viewer else [])
 
@@ -46,19 +46,17 @@ def dev_sign_in():
     real path; this page does not exist outside development mode)."""
     if not dev_mode():
         abort(404)
-    # read(): sign_in below opens its own unit of work, which on SQLite would wait for an
-    # open writing transaction here until the busy timeout
-    with database().read() as db:
-        if request.method == "POST":
-            resident = db.scalar(across_municipalities(
-                select(Resident).where(Resident.id == request.form.get("resident_id", type=int))))
-            if resident is None or resident.status != ResidentStatus.ACTIVE:
-                abort(400)
-            sign_in(Viewer("resident", resident.id, resident.municipality_id, resident.name))
-            return redirect(url_for("public.home"))
-        cities = db.scalars(select(Municipality).order_by(Municipality.code)).all()
-        samples = {m.id: db.scalars(across_municipalities(
-            select(Resident).where(Resident.municipality_id == m.id,
-                                   Resident.status == ResidentStatus.ACTIVE)
-            .order_by(Resident.id).limit(8))).all() for m in cities}
-        return render_template("dev_sign_in.html", cities=cities, samples=samples)
+    db = get_db()
+    if request.method == "POST":
+        resident = db.scalar(across_municipalities(
+            select(Resident).where(Resident.id == request.form.get("resident_id", type=int))))
+        if resident is None or resident.status != ResidentStatus.ACTIVE:
+            abort(400)
+        sign_in(Viewer("resident", resident.id, resident.municipality_id, resident.name))
+        return redirect(url_for("public.home"))
+    cities = db.scalars(select(Municipality).order_by(Municipality.code)).all()
+    samples = {m.id: db.scalars(across_municipalities(
+        select(Resident).where(Resident.municipality_id == m.id,
+                               Resident.status == ResidentStatus.ACTIVE)
+        .order_by(Resident.id).limit(8))).all() for m in cities}
+    return render_template("dev_sign_in.html", cities=cities, samples=samples)

@@ -21,6 +21,13 @@ def is_guardian_of(db: Session, guardian_id: int, child_id: int) -> bool:
                      ) is not None
 
 
+def child_of(db: Session, guardian_id: int, child_id: int) -> Resident | None:
+    """The child, if `guardian_id` is its registered guardian: one query for both."""
+    return db.scalar(scoped(Resident, Resident.id == child_id).join(
+        GuardianLink, (GuardianLink.child_id == Resident.id)
+        & (GuardianLink.guardian_id == guardian_id)))
+
+
 def viewable_resident_ids(db: Session, viewer) -> set[int]:
     """Residents whose records a signed-in resident may open: self and their children."""
     if viewer is None or not viewer.is_resident:

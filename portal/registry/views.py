@@ -28,7 +28,6 @@ def search():
             resident_search(query)
             .order_by(Resident.family_name_kana, Resident.given_name_kana).limit(PAGE)).all()
         log_listing(get_db(), [r.id for r in residents], "registry.search", "住民検索（職員）")
-        get_db().commit()
     return render_template("registry/search.html", query=query, residents=residents)
 
 
@@ -43,7 +42,6 @@ def resident(resident_id: int):
     taxes = db.scalars(scoped(TaxRecord, TaxRecord.resident_id == person.id)
                        .order_by(TaxRecord.fiscal_year.desc())).all()
     log_access(db, person.id, "read", "registry.resident", "住民記録の確認（職員）")
-    db.commit()
     return render_template("registry/resident.html", person=person, children=children,
                            guardians=guardians, seals=seals, taxes=taxes)
 
@@ -55,5 +53,4 @@ def household(household_id: int):
     home = db.scalar(scoped(Household, Household.id == household_id)) or abort(404)
     for member in home.members:
         log_access(db, member.id, "read", "registry.household", "世帯情報の確認（職員）")
-    db.commit()
     return render_template("registry/household.html", household=home)

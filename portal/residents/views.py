@@ -19,7 +19,6 @@ def my_record():
     me = db.scalar(scoped(Resident, Resident.id == current_viewer().id))
     children = children_of(db, me.id)
     log_access(db, me.id, "read", "registry.resident", "本人による住民情報の確認")
-    db.commit()
     return render_template("residents/me.html", me=me, children=children)
 
 

@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 from portal.sessions.models import UserSession
 
 # Writing last_seen on every request would make each page a write; a minute of slack in
-# an idle timeout of minutes is fine.
-TOUCH_EVERY = timedelta(seconds=15)
+# an idle timeout of minutes is fine (kiosks time out in seconds, but they end the session
+# on their own clock in the page, and on the server by `created`/last_seen of the minute).
+TOUCH_EVERY = timedelta(minutes=1)
 
 
 def utcnow() -> datetime:
@@ -35,22 +36,36 @@ def open_session(db: Session, kind: str, viewer_id: int, municipality_id: int,
 
 
 def find_live_session(db: Session, token: str, idle: timedelta, kiosk_idle: timedelta,
-                      absolute: timedelta) -> UserSession | None:
-    """The session for `token` if it has not ended or timed out; ends it if it has."""
+                      absolute: timedelta, write=None) -> UserSession | None:
+    """The session for `token` if it has not ended or timed out; ends it if it has.
+    `write` takes the (idempotent) UPDATE that ends or touches it; by default it runs now."""
+    write = write or db.execute
     record = db.scalar(select(UserSession).where(UserSession.token_hash == _hash(token)))
     if record is None or record.ended_at is not None:
         return None
     now = utcnow()
     limit = kiosk_idle if record.kiosk else idle
     if now - record.last_seen_at > limit:
-        _end(record, now, "idle")
+        write(_ending(record.id, now, "idle"))
         return None
     if now - record.created_at > absolute:
-        _end(record, now, "absolute")
+        write(_ending(record.id, now, "absolute"))
         return None
-    if now - record.last_seen_at > TOUCH_EVERY:
-        record.last_seen_at = now
+    if now - record.last_seen_at > _touch_every(limit):
+        write(update(UserSession).where(UserSession.id == record.id,
+                                        UserSession.last_seen_at < now).values(last_seen_at=now))
     return record
+
+
+def _touch_every(limit: timedelta) -> timedelta:
+    """Once a minute, or more often when the idle limit itself is short (a kiosk's)."""
+    return min(TOUCH_EVERY, limit / 4)
+
+
+def _ending(session_id: int, now: datetime, reason: str):
+    return (update(UserSession).where(UserSession.id == session_id,
+                                      UserSession.ended_at.is_(None))
+            .values(ended_at=now, end_reason=reason))
 
 
 def end_session(db: Session, token: str, reason: str) -> None:

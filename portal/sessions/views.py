@@ -5,7 +5,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from portal.auth import current_viewer, sign_out, signed_in_required
-from portal.extensions import database
+from portal.extensions import get_db
 from portal.sessions.services import end_all_sessions, live_sessions
 
 bp = Blueprint("sessions", __name__, url_prefix="/sessions")
@@ -15,8 +15,7 @@ bp = Blueprint("sessions", __name__, url_prefix="/sessions")
 @signed_in_required
 def mine():
     viewer = current_viewer()
-    with database().transaction() as db:
-        records = live_sessions(db, viewer.kind, viewer.id, viewer.municipality_id)
+    records = live_sessions(get_db(), viewer.kind, viewer.id, viewer.municipality_id)
     return render_template("sessions/mine.html", sessions=records)
 
 
@@ -24,8 +23,7 @@ def mine():
 @signed_in_required
 def end_all():
     viewer = current_viewer()
-    with database().transaction() as db:
-        count = end_all_sessions(db, viewer.kind, viewer.id, viewer.municipality_id)
+    count = end_all_sessions(get_db(), viewer.kind, viewer.id, viewer.municipality_id)
     sign_out("ended_by_user")
     flash(_("%(count)d件のログインをすべて終了しました。", count=count), "info")
     return redirect(url_for("public.home"))

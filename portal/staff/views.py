@@ -107,8 +107,8 @@ def logout():
 @staff_required()
 def dashboard():
     viewer = current_viewer()
-    municipality = get_db().get(Municipality, viewer.municipality_id)
-    from portal.services_host import menu_for
+    from portal.services_host import current_municipality, menu_for
+    municipality = current_municipality()
     return render_template("staff/dashboard.html", municipality=municipality,
                            roles=[_(ROLE_LABELS[r]) for r in viewer.roles],
                            menu=menu_for(viewer, municipality))

@@ -36,7 +36,6 @@ def index():
         issued = db.scalars(scoped(IssuedCertificate, IssuedCertificate.resident_id == viewer.id)
                             .order_by(IssuedCertificate.issued_at.desc()).limit(20)).all()
         log_access(db, viewer.id, "read", "convenience_issuance.certificates", "交付履歴の確認（本人）")
-        db.commit()
     return render_template("convenience_issuance/index.html", catalogue=catalogue,
                            municipality=municipality, issued=issued)
 

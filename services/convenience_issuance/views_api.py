@@ -25,12 +25,12 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from flask import Response, current_app, g, jsonify, request, url_for
+from flask import Response, current_app, jsonify, request, url_for
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from portal.api import (Municipality, Resident, Viewer, across_municipalities, city_asset,
-                        database, log_access)
+from portal.api import (Actor, Municipality, Resident, across_municipalities, city_asset,
+                        current_unit, database, log_access)
 from portal.api import (CardTokenError, consume_challenge, csrf, find_binding, issue_challenge,
                         limiter, parse_token, validators)
 from services.convenience_issuance import issuance
@@ -139,7 +139,8 @@ def bearer_required(view):
             if municipality_by_code(db, db.get(Municipality, mid).code) is None:
                 return problem("service_not_enabled", Refusal(Reason.SERVICE_NOT_ENABLED).public_message(), 404)
             resident = db.scalar(across_municipalities(select(Resident).where(Resident.id == found.resident_id)))
-            g.viewer = Viewer("resident", resident.id, mid, resident.name)
+            # the access log names the card holder at the terminal (nobody is signed in)
+            current_unit().actor = Actor("resident", resident.id, resident.name, "resident")
             terminal = Terminal(found.id, mid, resident.id)
         return view(terminal, *args, **kwargs)
     return wrapped
@@ -241,7 +242,7 @@ def open_request(municipality_id: int, resident_id: int, terminal_id: str):
             municipality = db.get(Municipality, municipality_id)
             catalogue = load_catalogue(municipality.settings)
             resident = db.get(Resident, resident_id)
-            g.viewer = Viewer("resident", resident.id, municipality_id, resident.name)
+            current_unit().actor = Actor("resident", resident.id, resident.name, "resident")
             log_access(db, resident.id, "read", "convenience_issuance.eligibility",
                        "コンビニ交付の交付可否の確認")
             started, token = issuance.start_request(db, catalogue, resident, terminal_id, now)

@@ -64,7 +64,6 @@ def staff_certificates():
             IssuedCertificate.issuance_number == number)).limit(20)).all()
         log_listing(get_db(), [c.resident_id for c in found], "convenience_issuance.certificates",
                     "交付済み証明書の検索（職員）")
-        get_db().commit()
     return render_template("convenience_issuance/staff_certificates.html", query=query,
                            found=found, form=RevokeForm(), to_jst=to_jst,
                            labels={k.value: v for k, v in CERTIFICATE_LABELS.items()})
@@ -87,6 +86,5 @@ def staff_revoke(certificate_id: int):
         return redirect(url_for(".staff_certificates", q=certificate.verification_code))
     log_access(db, certificate.resident_id, "update", "convenience_issuance.certificate",
                "交付済み証明書の失効（職員）")
-    db.commit()
     flash(_("証明書を失効させました。"), "success")
     return redirect(url_for(".staff_certificates", q=certificate.verification_code))

@@ -7,6 +7,8 @@ templates marked with `N_`; the views translate them.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import enum
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -362,7 +364,15 @@ def child_handbook(db: Session, child: Resident, today: date) -> Handbook:
     doses = list(db.scalars(scoped(Immunisation, Immunisation.child_id == child.id)
                             .order_by(Immunisation.given_on, Immunisation.id)))
     return Handbook(child, birth, checkups, doses,
-                    schedule.schedule_for(child.birth_date, to_doses(doses), today))
+                    list(schedule_of(child.birth_date, tuple(to_doses(doses)), today)))
+
+
+@lru_cache(maxsize=4096)
+def schedule_of(birth: date, doses: tuple[schedule.Dose, ...], today: date) -> tuple:
+    """The schedule is a pure function of the birth date, the doses and the day: kept per
+    worker, so a page seen again does not work it out again. A new or amended dose is a
+    different key — the cache needs no invalidation."""
+    return tuple(schedule.schedule_for(birth, list(doses), today))
 
 
 def to_doses(rows: Iterable[Immunisation]) -> list[schedule.Dose]:

@@ -3,11 +3,12 @@ records the viewer may open, the day it is, and translating the domain's message
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 
 from flask import Blueprint, abort, current_app, redirect, url_for
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 
-from portal.api import (Role, current_viewer, get_db, is_guardian_of, log_access,
+from portal.api import (Role, child_of, current_viewer, get_db, log_access,
                         signed_in_required, today_jst)
 from services.maternal_health import growth, schedule
 from services.maternal_health.services import find_resident, growth_points
@@ -33,11 +34,11 @@ def child_for_viewer(child_id: int, purpose: str, resource: str):
     viewer = current_viewer()
     db = get_db()
     if viewer.is_resident:
-        if not is_guardian_of(db, viewer.id, child_id):
-            abort(404)
-    elif not viewer.has_role(Role.HEALTH_STAFF):
+        child = child_of(db, viewer.id, child_id) or abort(404)
+    elif viewer.has_role(Role.HEALTH_STAFF):
+        child = find_resident(db, child_id) or abort(404)
+    else:
         abort(403)
-    child = find_resident(db, child_id) or abort(404)
     log_access(db, child.id, "read", resource, purpose)
     return child
 
@@ -68,9 +69,31 @@ def charts_for(book) -> list[dict]:
         title = _(growth.MEASURE_LABELS[measure]) + (
             f"（{_(SEX_WORDS[sex])}）" if sex else "")
         charts.append({"measure": measure.value, "title": title, "count": len(points),
-                       "svg": growth.growth_chart_svg(measure, sex, book.child.birth_date,
-                                                      points, title, words)})
+                       "svg": _chart_svg(measure, sex, book.child.birth_date, tuple(points),
+                                         title, tuple(words.items()))})
     return charts
+
+
+@lru_cache(maxsize=2048)
+def _chart_svg(measure, sex, birth, points, title, words) -> str:
+    """A chart is a pure function of what it plots and its words: drawn once per worker.
+    A new or amended measurement changes `points`, so a record write needs no invalidation."""
+    return growth.growth_chart_svg(measure, sex, birth, points, title, dict(words))
+
+
+def schedule_rows(book) -> tuple[dict, ...]:
+    """The schedule as the page shows it, in the reader's language, kept like the charts
+    (keyed by its full text: a status carries its reasons' arguments in a dict)."""
+    key = (str(get_locale()), repr(book.schedule))
+    rows = _SCHEDULE_ROWS.get(key)
+    if rows is None:
+        if len(_SCHEDULE_ROWS) >= 2048:
+            _SCHEDULE_ROWS.clear()
+        rows = _SCHEDULE_ROWS[key] = tuple(tr_status(s) for s in book.schedule)
+    return rows
+
+
+_SCHEDULE_ROWS: dict[tuple[str, str], tuple[dict, ...]] = {}
 
 
 @bp.app_template_filter("mh_value")

@@ -10,7 +10,7 @@ from portal.api import children_of, current_viewer, get_db, log_access, signed_i
 from services.maternal_health import export
 from services.maternal_health.services import (CHECKUP_OCCASIONS, RECORD_TYPES, child_handbook,
                                                mother_records, pregnancy_timeline)
-from services.maternal_health.views import bp, charts_for, child_for_viewer, today, tr_status
+from services.maternal_health.views import bp, charts_for, child_for_viewer, schedule_rows, today
 
 
 def my_handbook():
@@ -22,7 +22,6 @@ def my_handbook():
     children = children_of(db, viewer.id)
     log_access(db, viewer.id, "read", "maternal_health.mother", "母子健康手帳の閲覧（本人）")
     timelines = [(p, pregnancy_timeline(p, records.prenatal)) for p in records.pregnancies]
-    db.commit()
     return render_template("maternal_health/my_handbook.html", records=records,
                            timelines=timelines, children=children)
 
@@ -34,10 +33,9 @@ def child_page(child_id: int):
     child = child_for_viewer(child_id, "母子健康手帳の閲覧（保護者・保健師）", "maternal_health.child")
     db = get_db()
     book = child_handbook(db, child, today())
-    db.commit()
     return render_template("maternal_health/child.html", book=book, child=child,
                            charts=charts_for(book),
-                           schedule=[tr_status(s) for s in book.schedule],
+                           schedule=schedule_rows(book),
                            occasions=dict(CHECKUP_OCCASIONS), types=RECORD_TYPES,
                            today=today())
 
@@ -48,7 +46,6 @@ def child_pdf(child_id: int):
     child = child_for_viewer(child_id, "母子健康手帳の書き出し（PDF）", "maternal_health.export")
     db = get_db()
     pdf = export.handbook_pdf(child_handbook(db, child, today()), today())
-    db.commit()
     return Response(pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="boshi-techo-{child.id}.pdf"',
         "Cache-Control": "no-store"})
@@ -60,7 +57,6 @@ def child_json(child_id: int):
     child = child_for_viewer(child_id, "母子健康手帳の書き出し（JSON）", "maternal_health.export")
     db = get_db()
     data = export.handbook_dict(child_handbook(db, child, today()), today())
-    db.commit()
     return Response(json.dumps(data, ensure_ascii=False, indent=2),
                     mimetype="application/json", headers={
                         "Content-Disposition": f'attachment; filename="boshi-techo-{child.id}.json"',

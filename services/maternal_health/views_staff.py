@@ -17,7 +17,7 @@ from services.maternal_health.services import (
     CHECKUP_OCCASIONS, CHILD_RECORDS, MOTHER_RECORDS, RECORD_TYPES, Author, RecordRefused,
     amend_record, amendments_for, child_handbook, create_record, find_record, find_resident,
     mother_records, search_residents, worklist)
-from services.maternal_health.views import bp, charts_for, display_value, today, tr_status
+from services.maternal_health.views import bp, charts_for, display_value, schedule_rows, today
 
 HEALTH = Role.HEALTH_STAFF
 
@@ -39,7 +39,6 @@ def staff_home():
     residents = search_residents(db, form.q.data or "") if form.validate() else []
     log_listing(db, [person.id for person in residents], "maternal_health.search",
                 "母子保健の対象者検索（職員）")
-    db.commit()
     return render_template("maternal_health/staff_home.html", form=form, residents=residents)
 
 
@@ -54,13 +53,12 @@ def staff_resident(resident_id: int):
     records = mother_records(db, person.id)
     guardians = guardians_of(db, person.id)
     history = amendments_for(db, person.id)
-    db.commit()
     shows_child = bool(book.checkups or book.immunisations or book.birth or guardians)
     return render_template(
         "maternal_health/staff_resident.html", person=person, book=book, records=records,
         guardians=guardians, history=history, shows_child=shows_child,
         charts=charts_for(book) if shows_child else [],
-        schedule=[tr_status(s) for s in book.schedule] if shows_child else [],
+        schedule=schedule_rows(book) if shows_child else [],
         occasions=dict(CHECKUP_OCCASIONS), types=RECORD_TYPES,
         mother_kinds=MOTHER_RECORDS, child_kinds=CHILD_RECORDS,
         field_labels=_field_labels())
@@ -87,14 +85,12 @@ def new_record(resident_id: int, kind: str):
         else:
             log_access(db, person.id, "write", f"maternal_health.{kind}", "母子健康手帳の記録（職員）")
             record_usage(db, "maternal_health", "record_written")
-            db.commit()
             flash(_("%(record)sを記録しました。", record=_(record_type.label)), "success")
             for flag in checked.flags.values():
                 flash(_(flag.message, **flag.args), "warning")
             return redirect(url_for("maternal_health.staff_resident", resident_id=person.id))
     db.rollback()
     log_access(db, person.id, "read", f"maternal_health.{kind}", "母子健康手帳の記録（職員）")
-    db.commit()
     return render_template("maternal_health/record_form.html", form=form, person=person,
                            record_type=record_type, amend=None), 422 if form.errors else 200
 
@@ -118,12 +114,10 @@ def amend(kind: str, record_id: int):
         else:
             log_access(db, person.id, "amend", f"maternal_health.{kind}", "母子健康手帳の訂正（職員）")
             record_usage(db, "maternal_health", "record_written")
-            db.commit()
             flash(_("%(record)sを訂正しました。", record=_(record_type.label)), "success")
             return redirect(url_for("maternal_health.staff_resident", resident_id=person.id))
     db.rollback()
     log_access(db, person.id, "read", f"maternal_health.{kind}", "母子健康手帳の訂正（職員）")
-    db.commit()
     return render_template("maternal_health/record_form.html", form=form, person=person,
                            record_type=record_type, amend=row), 422 if form.errors else 200
 
@@ -164,7 +158,6 @@ def staff_worklist():
     db = get_db()
     rows = worklist(db, today())
     _log_worklist(db, rows)
-    db.commit()
     return render_template("maternal_health/worklist.html", today=today(),
                            rows=[(row, row.explain(_, display_value)) for row in rows])
 
@@ -176,7 +169,6 @@ def staff_worklist_csv():
     db = get_db()
     rows = worklist(db, today())
     _log_worklist(db, rows)
-    db.commit()
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["住民番号", "氏名", "カナ", "生年月日", "住所", "項目", "内容"])

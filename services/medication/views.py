@@ -46,7 +46,6 @@ def purpose(person: Resident, doing: str) -> str:
 def logged_read(person: Resident, resource: str, doing: str = "お薬手帳の確認") -> None:
     db = get_db()
     log_access(db, person.id, "read", f"medication.{resource}", purpose(person, doing))
-    db.commit()
 
 
 def today() -> date:
@@ -76,7 +75,6 @@ def staff_search():
         residents = get_db().scalars(found.order_by(Resident.family_name_kana).limit(50)).all()
         log_listing(get_db(), [r.id for r in residents], "medication.staff_search",
                     "お薬手帳の利用者検索（職員）")
-        get_db().commit()
     return render_template("medication/staff_search.html", form=form, residents=residents)
 
 

@@ -14,7 +14,6 @@ def logged_export(person, resource: str) -> None:
     db = get_db()
     log_access(db, person.id, "export", f"medication.{resource}",
                purpose(person, "お薬手帳の書き出し"))
-    db.commit()
 
 
 @bp.get("/people/<int:resident_id>/export.txt")

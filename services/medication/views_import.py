@@ -56,7 +56,6 @@ def store(person, document, source: str) -> services.ImportOutcome:
         log_access(db, person.id, action, "medication.document", purpose(person, "お薬手帳の取り込み"))
         if outcome.records_written:
             record_usage(db, "medication", "record_written", outcome.records_written)
-        db.commit()
     except Exception:
         db.rollback()
         raise
