@@ -108,18 +108,15 @@ class UnitOfWork:
         before = self.municipality_id
         marks = (len(self.log_rows), len(self.deferred), self._log_done, self._deferred_done)
         self.scope_to(municipality_id)
-        savepoint = session.begin_nested()
         try:
-            yield session
-            session.flush()
-            savepoint.commit()
+            with session.begin_nested():  # rolled back to here, whatever failed inside
+                yield session
+                session.flush()
         except BaseException:
-            if savepoint.is_active:
-                savepoint.rollback()
             self._forget_since(marks)
+            session.info["municipality_id"] = self.municipality_id = before  # nothing to flush
             raise
-        finally:
-            self.scope_to(before)
+        self.scope_to(before)
 
     def _forget_since(self, marks: tuple[int, int, int, int]) -> None:
         """A part rolled back takes its access-log rows and deferred writes with it."""
