@@ -4,8 +4,8 @@ Builds the data set of issue 11 — 3 cities × 30,000 residents (the registry g
 10,000 children × 15 handbook records (bench/maternal_health.py), 3,000 medication
 notebooks (bench/medication_import.py's document) — by bulk inserts; starts gunicorn with
 2 sync workers on production settings (portal/gunicorn.conf.py plus a counting hook,
-bench/load_gunicorn.conf.py) on PostgreSQL and/or the embedded SQLite; and runs Debian's
-`wrk` (bench/load.lua) against 127.0.0.1:
+bench/wrk/gunicorn.conf.py) on PostgreSQL and/or the embedded SQLite; and runs Debian's
+`wrk` (bench/wrk/load.lua) against 127.0.0.1:
 
 - bare route `/healthz` (no database): the baseline of every ratio;
 - home `/` and `/me/` as a signed-in resident; a guardian's child page (maternal_health);
@@ -63,8 +63,8 @@ from portal.sessions.services import open_session  # noqa: E402
 from portal.staff.services import create_staff  # noqa: E402
 from portal.tenancy.services import add_municipality  # noqa: E402
 
-GUNICORN_CONF = BENCH / "load_gunicorn.conf.py"
-LUA = BENCH / "load.lua"
+GUNICORN_CONF = BENCH / "wrk" / "gunicorn.conf.py"
+LUA = BENCH / "wrk" / "load.lua"
 ORIGIN = "https://portal.bench.invalid"      # the origin the card signs (PUBLIC_ORIGIN)
 SECRET = "bench-load-" + "k" * 40
 SEARCH = "/registry/residents?q=%E4%BD%90%E8%97%A4"   # 佐藤
@@ -492,7 +492,8 @@ def postgres_schema_url(base: str) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", choices=("postgres", "sqlite", "both"), default="both")
+    parser.add_argument("--db", choices=("postgres", "sqlite", "both"),
+                        help="default: both when a PostgreSQL URL is given, else sqlite")
     parser.add_argument("--scale", type=float, default=1.0,
                         help="fraction of the full data set (1.0: 3 × 30,000 residents, ...)")
     parser.add_argument("--duration", type=float, default=5, help="seconds per wrk run")
@@ -504,6 +505,7 @@ def main() -> None:
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
+    args.db = args.db or ("both" if args.postgres_url else "sqlite")
     if args.db != "sqlite" and not args.postgres_url:
         raise SystemExit("PostgreSQL: give --postgres-url or MADOGUCHI_BENCH_POSTGRES_URL")
     scale = Scale.of(args.scale, args.visits)

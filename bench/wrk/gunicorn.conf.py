@@ -14,7 +14,7 @@ import struct
 from pathlib import Path
 
 globals().update({k: v for k, v in runpy.run_path(
-    str(Path(__file__).resolve().parents[1] / "portal" / "gunicorn.conf.py")).items()
+    str(Path(__file__).resolve().parents[2] / "portal" / "gunicorn.conf.py")).items()
     if not k.startswith("__")})
 
 # A run lasts seconds; a recycled worker would lose its warm caches in the middle of one.
