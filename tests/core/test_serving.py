@@ -19,7 +19,6 @@ from portal import create_app
 from portal.audit.auth_events import AuthEvent
 from portal.db import make_engine
 from portal.migrate import expected_heads
-from portal.plugins import load_plugins
 from tests.conftest import TEST_SECRET, https_client
 from tests.core.test_commands import _get_when_up
 
