@@ -21,7 +21,7 @@ and SQL statements and transactions per request as counted inside the workers.
 
     python bench/load.py --db postgres|sqlite|both --scale 0.05 --duration 3
     (PostgreSQL: --postgres-url or MADOGUCHI_BENCH_POSTGRES_URL; the bench works in a
-     schema of its own, `bench_load`, dropped and made again at each run)
+     schema of its own, bench_load_<pid>, dropped at the end unless --keep)
 """
 from __future__ import annotations
 
@@ -519,14 +519,16 @@ def report(label: str, results: list[Result]) -> list[str]:
     return ratios
 
 
-def postgres_schema_url(base: str) -> str:
-    """The bench's own schema in the given database, dropped and created afresh."""
+def postgres_schema(base: str, schema: str, create: bool) -> str:
+    """The bench's own schema in the given database (its public schema is left alone):
+    made afresh before a run, dropped after it. Returns the URL that works inside it."""
     engine = make_engine(base)
     with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS bench_load CASCADE"))
-        conn.execute(text("CREATE SCHEMA bench_load"))
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        if create:
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
     engine.dispose()
-    return f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3Dbench_load"
+    return f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
 
 
 def main() -> None:
@@ -540,7 +542,8 @@ def main() -> None:
     parser.add_argument("--per-second", type=int, default=80,
                         help="one-use requests prepared per second of a run (×3 at 8/16 clients)")
     parser.add_argument("--postgres-url", default=os.environ.get("MADOGUCHI_BENCH_POSTGRES_URL"))
-    parser.add_argument("--keep", action="store_true", help="keep the work folder (logs)")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the work folder (gunicorn log) and the PostgreSQL schema")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
@@ -554,12 +557,15 @@ def main() -> None:
     ratios = []
     for label in (("postgres", "sqlite") if args.db == "both" else (args.db,)):
         workdir = Path(tempfile.mkdtemp(prefix=f"madoguchi-load-{label}-"))
+        schema = f"bench_load_{os.getpid()}"
         try:
-            url = (postgres_schema_url(args.postgres_url) if label == "postgres"
+            url = (postgres_schema(args.postgres_url, schema, create=True) if label == "postgres"
                    else f"sqlite:///{workdir / 'bench.sqlite'}")
             results = run_database(label, url, scale, args.duration, args.per_second, workdir)
             ratios += report(label, results)
         finally:
+            if label == "postgres" and not args.keep:
+                postgres_schema(args.postgres_url, schema, create=False)
             if args.keep:
                 print(f"work folder kept: {workdir}")
             else:
