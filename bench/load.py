@@ -539,7 +539,7 @@ def main() -> None:
                         help="fraction of the full data set (1.0: 3 × 30,000 residents, ...)")
     parser.add_argument("--duration", type=float, default=5, help="seconds per wrk run")
     parser.add_argument("--visits", type=int, default=12, help="visits per medication notebook")
-    parser.add_argument("--per-second", type=int, default=80,
+    parser.add_argument("--per-second", type=int, default=30,
                         help="one-use requests prepared per second of a run (×3 at 8/16 clients)")
     parser.add_argument("--postgres-url", default=os.environ.get("MADOGUCHI_BENCH_POSTGRES_URL"))
     parser.add_argument("--keep", action="store_true",
