@@ -32,6 +32,7 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -545,6 +546,9 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true",
                         help="keep the work folder (gunicorn log) and the PostgreSQL schema")
     args = parser.parse_args()
+    # a TERM (timeout, Ctrl-C's cousin) unwinds like an error: gunicorn is stopped, the
+    # schema and the work folder are removed
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
     args.db = args.db or ("both" if args.postgres_url else "sqlite")
