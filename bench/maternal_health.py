@@ -56,19 +56,26 @@ def build_app(url: str, anchor: Path):
 
 def populate(db, children: int, seed: int = 5) -> tuple[int, list[tuple[int, int, str]]]:
     """One city with `children` children, each with a guardian and 15 records."""
-    rng = random.Random(seed)
     with db.transaction() as s:
         city = add_municipality(s, "392049", "南国市", settings={"services": ["maternal_health"]})
-    mid = city.id
+    return city.id, add_families(db, city.id, children, seed)
+
+
+def add_families(db, mid: int, children: int, seed: int = 5,
+                 today: date = TODAY) -> list[tuple[int, int, str]]:
+    """`children` children of city `mid` born 400–1800 days before `today`, each with a
+    guardian and 15 records, written by bulk inserts; (guardian, child, guardian's name)."""
+    rng = random.Random(seed)
     with db.transaction(mid) as s:
         conn = s.connection()
         conn.execute(insert(Household), [
             {"municipality_id": mid, "number": f"H{i:07d}", "head_name": "高知　花子",
              "address": f"南国市大そね{i}番地"} for i in range(children)])
-        homes = dict(conn.execute(select(Household.number, Household.id)).all())
+        homes = dict(conn.execute(select(Household.number, Household.id)
+                                  .where(Household.municipality_id == mid)).all())
         people = []
         for i in range(children):
-            birth = TODAY - timedelta(days=rng.randint(400, 1800))
+            birth = today - timedelta(days=rng.randint(400, 1800))
             common = {"municipality_id": mid, "household_id": homes[f"H{i:07d}"],
                       "address": f"南国市大そね{i}番地", "family_name": "高知",
                       "family_name_kana": "コウチ", "status": "active", "move_out_filed": False,
@@ -80,8 +87,9 @@ def populate(db, children: int, seed: int = 5) -> tuple[int, list[tuple[int, int
                            "given_name_kana": "コ", "birth_date": birth,
                            "sex": rng.choice((Sex.MALE, Sex.FEMALE)), "relationship_to_head": "子"})
         conn.execute(insert(Resident), people)
-        ids = dict(conn.execute(select(Resident.number, Resident.id)).all())
-        births = dict(conn.execute(select(Resident.id, Resident.birth_date)).all())
+        mine = Resident.municipality_id == mid
+        ids = dict(conn.execute(select(Resident.number, Resident.id).where(mine)).all())
+        births = dict(conn.execute(select(Resident.id, Resident.birth_date).where(mine)).all())
         pairs = [(ids[f"G{i:08d}"], ids[f"C{i:08d}"]) for i in range(children)]
         conn.execute(insert(GuardianLink), [{"municipality_id": mid, "guardian_id": g,
                                              "child_id": c} for g, c in pairs])
@@ -104,7 +112,7 @@ def populate(db, children: int, seed: int = 5) -> tuple[int, list[tuple[int, int
                                   "product": "rotarix" if vaccine == "rota" else None})
         conn.execute(insert(ChildCheckup), checkups)
         conn.execute(insert(Immunisation), doses)
-    return mid, [(g, c, "高知　花子") for g, c in pairs]
+    return [(g, c, "高知　花子") for g, c in pairs]
 
 
 def sign_in(client, guardian_id: int, mid: int, name: str) -> None:

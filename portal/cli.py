@@ -1,12 +1,14 @@
 """The `madoguchi` command: set up, operate and demo the portal."""
 from __future__ import annotations
 
+import os
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask
 
-from portal.config import ConfigError
+from portal.config import ConfigError, is_development
 
 
 class Context:
@@ -54,14 +56,30 @@ def cli() -> None:
     pass
 
 
-@cli.command("serve", help="ポータルを起動します / serve the portal (development server).")
+GUNICORN_CONFIG = Path(__file__).with_name("gunicorn.conf.py")
+
+
+@cli.command("serve", help="ポータルを起動します / serve the portal (gunicorn; the development "
+                           "server in development mode).")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", type=click.IntRange(min=1),
+              help="gunicorn のワーカー数 / gunicorn workers (default: portal/gunicorn.conf.py)")
 @pass_ctx
-def serve(ctx: Context, host: str, port: int) -> None:
-    app = ctx.app
+def serve(ctx: Context, host: str, port: int, workers: int | None) -> None:
+    app = ctx.app   # a configuration error stops here in one line, before any worker starts
     click.echo(f"窓口ポータル: http://{host}:{port}/")
-    app.run(host=host, port=port, debug=False, use_reloader=False)
+    if is_development(app.config):
+        app.run(host=host, port=port, debug=False, use_reloader=False)
+        return
+    argv = [sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONFIG),
+            "--bind", f"{host}:{port}"]
+    if workers:
+        argv += ["--workers", str(workers)]
+    sys.stdout.flush()
+    # exec: gunicorn's master takes this process's place, so a supervisor's signals
+    # (TERM: graceful stop, HUP: reload) reach it directly
+    os.execv(sys.executable, argv)
 
 
 @cli.group(help="データベース / database schema.")

@@ -41,6 +41,9 @@ DEFAULTS: dict[str, Any] = {
     "AUTH_RATE_LIMIT": "30/minute",
     "AUTH_CERT_RATE_LIMIT": "10/minute",
     "RATE_LIMIT_STORAGE": "memory://",
+    # Reverse proxies in front of the portal that may be believed about the client's address
+    # and scheme (X-Forwarded-For/-Proto); 0 believes no header, so nobody can forge one.
+    "TRUSTED_PROXIES": 0,
     # Kiosks: {"kiosk-id": {"municipality": "392049", "name": "…公民館"}}.
     "KIOSKS": {},
     # OpenID Connect provider (see docs/oidc.md).
@@ -142,6 +145,9 @@ def is_development(config: Mapping[str, Any]) -> bool:
 
 def validate(config: dict[str, Any]) -> None:
     """Refuse to run on missing essentials outside development; fill dev defaults inside it."""
+    if config["TRUSTED_PROXIES"] < 0:
+        raise ConfigError("MADOGUCHI_TRUSTED_PROXIES は 0 以上で指定してください / "
+                          "MADOGUCHI_TRUSTED_PROXIES must be 0 or more")
     if is_development(config):
         config.setdefault("SECRET_KEY", None)
         return

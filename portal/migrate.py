@@ -34,3 +34,15 @@ def upgrade(url: str, plugins: dict[str, ServicePlugin], connection=None) -> Non
 
 def downgrade_all(url: str, plugins: dict[str, ServicePlugin], connection=None) -> None:
     command.downgrade(alembic_config(url, plugins, connection), "base")
+
+
+def expected_heads(url: str, plugins: dict[str, ServicePlugin]) -> frozenset[str]:
+    """The head revision of every branch (core and each loaded service) in the code."""
+    from alembic.script import ScriptDirectory
+    return frozenset(ScriptDirectory.from_config(alembic_config(url, plugins)).get_heads())
+
+
+def current_heads(connection) -> frozenset[str]:
+    """The revisions the database says it is at (empty when it was never migrated)."""
+    from alembic.runtime.migration import MigrationContext
+    return frozenset(MigrationContext.configure(connection).get_current_heads())

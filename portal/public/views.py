@@ -2,11 +2,13 @@ from __future__ import annotations
 
 from flask import (Blueprint, abort, current_app, redirect, render_template, request,
                    url_for)
-from sqlalchemy import select, text
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from portal.auth import Viewer, current_viewer, dev_mode, safe_next, sign_in
 from portal.db import across_municipalities
 from portal.extensions import database, get_db
+from portal.migrate import current_heads, expected_heads
 from portal.registry.models import Resident, ResidentStatus
 from portal.tenancy.models import Municipality
 from portal.web.i18n import LANG_COOKIE
@@ -35,9 +37,38 @@ def set_language(code: str):
 
 @bp.get("/healthz")
 def healthz():
-    with database().transaction() as db:
-        db.execute(text("SELECT 1"))
+    """Liveness for the proxy: the process answers. No database, so a slow or lost database
+    does not get workers restarted (that is /readyz's business)."""
     return {"status": "ok"}
+
+
+@bp.get("/readyz")
+def readyz():
+    """Readiness for the proxy: the database answers and its schema is at the code's heads
+    (core and every loaded service); otherwise 503 and the proxy sends residents elsewhere."""
+    try:
+        with database().read() as db:
+            heads = current_heads(db.connection())
+    except SQLAlchemyError as exc:
+        current_app.logger.error("not ready: database unavailable: %s", exc)
+        return {"status": "unavailable", "reason": "database"}, 503
+    # every head of the code present; a head the code does not know may be a service this
+    # deployment does not load
+    if not _expected_heads() <= heads:
+        current_app.logger.error("not ready: schema at %s, code at %s; run `madoguchi db upgrade`",
+                                 sorted(heads), sorted(_expected_heads()))
+        return {"status": "unavailable", "reason": "migrations"}, 503
+    return {"status": "ok"}
+
+
+def _expected_heads() -> frozenset[str]:
+    """Read from the migration scripts once per process: they change only with the code."""
+    heads = current_app.extensions.get("madoguchi.migration_heads")
+    if heads is None:
+        heads = expected_heads(current_app.config["DATABASE_URL"],
+                               current_app.extensions["madoguchi.services"])
+        current_app.extensions["madoguchi.migration_heads"] = heads
+    return heads
 
 
 @bp.route("/dev/sign-in", methods=["GET", "POST"])
