@@ -47,10 +47,13 @@ def _folded(column: str):
 _KEY = String().with_variant(String(collation="C"), "postgresql")
 
 
-def _trigram_index(column: str) -> Index:
-    """pg_trgm GIN index for substring search (SQLite has the FTS5 table of migration 0410)."""
-    return Index(f"ix_resident_{column}_trgm", column, postgresql_using="gin",
-                 postgresql_ops={column: "gin_trgm_ops"}).ddl_if(dialect="postgresql")
+def _key_indexes(column: str) -> tuple[Index, ...]:
+    """A btree for prefixes and, on PostgreSQL, a pg_trgm GIN index for substrings (SQLite
+    has the FTS5 table of migration 0410). Both lead with the city (btree_gin for the GIN),
+    so a search reads only its own city's entries."""
+    return (Index(f"ix_resident_{column}", "municipality_id", column),
+            Index(f"ix_resident_{column}_trgm", "municipality_id", column, postgresql_using="gin",
+                  postgresql_ops={column: "gin_trgm_ops"}).ddl_if(dialect="postgresql"))
 
 
 class Resident(TenantScoped, Base):
@@ -58,7 +61,9 @@ class Resident(TenantScoped, Base):
 
     __tablename__ = "resident"
     __table_args__ = (UniqueConstraint("municipality_id", "number"),
-                      _trigram_index("name_key"), _trigram_index("kana_key"))
+                      *_key_indexes("name_key"), *_key_indexes("kana_key"),
+                      Index("ix_resident_given_name_key", "municipality_id", "given_name_key"),
+                      Index("ix_resident_given_kana_key", "municipality_id", "given_kana_key"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(20))  # the city's internal resident number
@@ -84,12 +89,10 @@ class Resident(TenantScoped, Base):
     # Search keys (`portal.registry.names.fold`): whole name and kana, and the given name
     # and kana alone, for staff search. Substring search uses the trigram indexes; a
     # query too short for trigrams matches the start of a key by these btree indexes.
-    name_key: Mapped[str] = mapped_column(_KEY, index=True, default=_folded("name_key"))
-    given_name_key: Mapped[str] = mapped_column(_KEY, index=True,
-                                                default=_folded("given_name_key"))
-    kana_key: Mapped[str] = mapped_column(_KEY, index=True, default=_folded("kana_key"))
-    given_kana_key: Mapped[str] = mapped_column(_KEY, index=True,
-                                                default=_folded("given_kana_key"))
+    name_key: Mapped[str] = mapped_column(_KEY, default=_folded("name_key"))
+    given_name_key: Mapped[str] = mapped_column(_KEY, default=_folded("given_name_key"))
+    kana_key: Mapped[str] = mapped_column(_KEY, default=_folded("kana_key"))
+    given_kana_key: Mapped[str] = mapped_column(_KEY, default=_folded("given_kana_key"))
 
     household: Mapped[Household | None] = relationship(back_populates="members")
 

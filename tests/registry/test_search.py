@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import itertools
 import re
+import secrets
 from contextlib import contextmanager
 from datetime import date
 
 import pytest
+from alembic import command
 from sqlalchemy import event, insert, select, text
 
+from portal.db import Database, make_engine
+from portal.migrate import alembic_config, upgrade
+from portal.plugins import load_plugins
 from portal.registry.importer import import_registry_csv
 from portal.registry.models import Resident, Sex
 from portal.registry.names import fold
@@ -42,6 +47,14 @@ def listed(client, query) -> str:
     response = client.get("/registry/residents", query_string={"q": query})
     assert response.status_code == 200
     return response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("written, key", [
+    ("元親\u3000二世", "元親二世"), ("ｼｹﾝ", "シケン"), ("しけん", "シケン"), ("ｶﾞｯｺｳ", "ガッコウ"),
+    ("髙橋", "高橋"), ("渡邊", "渡辺"), ("﨑", "崎"), ("齋藤", "斎藤"), ("ジョン・スミス", "ジョンスミス"),
+    ("ＳＭＩＴＨ", "smith"), ("％＿", "%_"), ("", "")])
+def test_fold(written, key):
+    assert fold(written) == key
 
 
 # -- folding: what the registry holds and what staff type meet however either is written --
@@ -284,3 +297,58 @@ def test_searches_find_the_rows_the_plans_were_made_for(db, city):
         found = find_residents(s, "ヤマモトケン", Resident.id, limit=1000).residents
     assert found and all(r.family_name == "山本" and r.given_name.startswith("健") for r in found)
     assert len(found) == len([n for n in range(1000) if n % 100 == 50 and n // 100 == 6])
+
+
+# -- the migration -----------------------------------------------------------------------
+
+@pytest.fixture
+def url_before_search_keys(database_url, tmp_path):
+    """A database of its own, migrated up to the revision before the search keys."""
+    plugins = load_plugins()
+    if database_url.startswith("sqlite"):
+        url = f"sqlite:///{tmp_path / 'before.sqlite'}"
+        command.upgrade(alembic_config(url, plugins), "0401")
+        yield url
+        return
+    schema = f"t_{secrets.token_hex(4)}"
+    engine = make_engine(database_url)
+    with engine.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    url = f"{database_url}{'&' if '?' in database_url else '?'}options=-csearch_path%3D{schema}"
+    command.upgrade(alembic_config(url, plugins), "0401")
+    yield url
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    engine.dispose()
+
+
+def test_the_migration_fills_the_keys_of_residents_already_there(url_before_search_keys):
+    url = url_before_search_keys
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO municipality (code, name, name_en, prefecture, population,"
+                          " settings) VALUES ('392049', '南国市', 'Nankoku', '高知県', 1, '{}')"))
+        mid = conn.execute(text("SELECT id FROM municipality")).scalar()
+        conn.execute(text(
+            "INSERT INTO resident (municipality_id, number, family_name, given_name,"
+            " family_name_kana, given_name_kana, birth_date, sex, address, relationship_to_head,"
+            " status, move_out_filed, support_block) VALUES (:mid, :number, :family, :given,"
+            " :family_kana, :given_kana, '1990-01-01', '1', '南国市', '世帯主', 'active',"
+            " false, false)"),
+            [{"mid": mid, "number": "R1", "family": "長宗我部", "given": "元親　二世",
+              "family_kana": "ﾁｮｳｿｶﾍﾞ", "given_kana": "ﾓﾄﾁｶ ﾆｾｲ"},
+             {"mid": mid, "number": "R2", "family": "髙橋", "given": "花子",
+              "family_kana": "タカハシ", "given_kana": "ハナコ"}])
+    engine.dispose()
+    upgrade(url, load_plugins())
+    db = Database(url)
+    try:
+        with db.transaction(mid) as s:
+            def found(query):
+                return {r.number for r in find_residents(s, query, Resident.id).residents}
+            assert found("元親二世") == {"R1"} and found("ちょうそかべ") == {"R1"}
+            assert found("高橋") == {"R2"} and found("たかはしはなこ") == {"R2"}
+            assert s.scalars(select(Resident.name_key).order_by(Resident.number)).all() == [
+                "長宗我部元親二世", "高橋花子"]
+    finally:
+        db.engine.dispose()

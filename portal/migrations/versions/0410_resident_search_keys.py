@@ -3,11 +3,12 @@
 Staff search compared the query, folded, with names as stored: 「元親二世」 missed
 「元親　二世」 and ｼｹﾝ found nothing, and every search read every resident. The resident
 gets four search keys (`portal.registry.names.fold`: whole name and kana, given name and
-kana alone), backfilled here, each with a btree index (prefixes of one or two characters).
-Substring search:
+kana alone), backfilled here, each with a btree index on (city, key) for prefixes of one or
+two characters. Substring search:
 
-- PostgreSQL: pg_trgm GIN indexes on the name and kana keys; the keys use collation "C" so
-  a prefix is one btree range.
+- PostgreSQL: pg_trgm GIN indexes on (city, name key) and (city, kana key), btree_gin
+  for the city column, so a search reads only its city's entries; the keys use collation
+  "C" so a prefix is one btree range.
 - SQLite: an FTS5 trigram table over the same keys (external content: the resident table),
   kept in step by triggers, so Core inserts (the bulk importer) are indexed too. A later
   migration that rebuilds the resident table in batch mode drops these triggers: it must
@@ -61,7 +62,7 @@ def upgrade() -> None:
         op.add_column("resident", sa.Column(key, key_type, nullable=False, server_default=""))
     _backfill()
     for key in KEYS:
-        op.create_index(f"ix_resident_{key}", "resident", [key])
+        op.create_index(f"ix_resident_{key}", "resident", ["municipality_id", key])
     if postgres:
         _postgres_trigram_indexes()
     else:
@@ -88,9 +89,14 @@ def _postgres_trigram_indexes() -> None:
     for key in KEYS:
         op.alter_column("resident", key, server_default=None)
     op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    op.execute("CREATE EXTENSION IF NOT EXISTS btree_gin")
+    # The extension may live in another schema than this one (installed once per database,
+    # e.g. in public while this deployment has its own search_path): name it in full.
+    schema = op.get_bind().scalar(sa.text(
+        "SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'pg_trgm'"))
     for key in TRIGRAM_KEYS:
-        op.create_index(f"ix_resident_{key}_trgm", "resident", [key], postgresql_using="gin",
-                        postgresql_ops={key: "gin_trgm_ops"})
+        op.create_index(f"ix_resident_{key}_trgm", "resident", ["municipality_id", key],
+                        postgresql_using="gin", postgresql_ops={key: f"{schema}.gin_trgm_ops"})
 
 
 def _sqlite_fts() -> None:
@@ -112,4 +118,4 @@ def downgrade() -> None:
         op.execute("DROP TABLE resident_search_fts")
     for key in KEYS:
         op.drop_index(f"ix_resident_{key}", "resident")
-        op.drop_column("resident", key)  # the extension stays: dropping it is the DBA's call
+        op.drop_column("resident", key)  # the extensions stay: dropping them is the DBA's call
