@@ -18,8 +18,9 @@ from portal.metering.services import record_usage
 from portal.plugins import MenuItem, ServicePlugin
 from portal.registry.models import (GuardianLink, Household, Resident, ResidentStatus,
                                     SealRegistration, Sex, TaxRecord)
-from portal.registry.access import (child_of, children_of, guardians_of, is_guardian_of, resident_search,
+from portal.registry.access import (child_of, children_of, guardians_of, is_guardian_of,
                                     viewable_resident_ids)
+from portal.registry.search import SearchResult, find_residents, resident_search
 from portal.staff.models import Role
 from portal.tenancy.assets import city_asset
 from portal.tenancy.models import Municipality
@@ -31,9 +32,9 @@ __all__ = [
     "CardTokenError", "CliContext", "pass_ctx", "consume_challenge", "csrf", "find_binding", "issue_challenge",
     "limiter", "parse_token", "service_enabled", "signed_data", "validators",
     "Base", "GuardianLink", "Household", "MenuItem", "Municipality", "Resident",
-    "ResidentStatus", "Role", "SealRegistration", "ServicePlugin", "Sex", "TaxRecord",
+    "ResidentStatus", "Role", "SealRegistration", "SearchResult", "ServicePlugin", "Sex", "TaxRecord",
     "TenantScoped", "Viewer", "across_municipalities", "child_of", "children_of", "city_asset", "guardians_of", "resident_search", "current_viewer",
-    "database", "get_db", "is_guardian_of", "log_access", "log_listing", "record_usage",
+    "database", "find_residents", "get_db", "is_guardian_of", "log_access", "log_listing", "record_usage",
     "resident_required",
     "scoped", "signed_in_required", "staff_required", "viewable_resident_ids",
 ]

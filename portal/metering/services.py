@@ -100,7 +100,9 @@ def active_residents_by_month(db: Session, services: list[str], start: datetime 
     """(municipality_id, service, "active_residents", 'YYYY-MM', count) — residents whose
     records in a service were read or written that month, counted in the database from the
     access log, so no person leaves it."""
-    whens = [(AccessLogEntry.resource.startswith(f"{name}."), name) for name in services]
+    # autoescape: service names hold "_", a LIKE wildcard
+    whens = [(AccessLogEntry.resource.startswith(f"{name}.", autoescape=True), name)
+             for name in services]
     service = (case(*whens, else_="core") if whens else literal("core")).label("service")
     month = month_of(db, AccessLogEntry.occurred_at).label("month")
     query = (select(AccessLogEntry.municipality_id, service, month,

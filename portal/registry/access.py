@@ -1,8 +1,7 @@
-"""Whose records a resident may see (their own and their children's, as guardian), and the
-one resident search staff use."""
+"""Whose records a resident may see (their own and their children's, as guardian). The
+resident search staff use is in `portal.registry.search`."""
 from __future__ import annotations
 
-from sqlalchemy import or_
 from sqlalchemy.orm import Session
 
 from portal.db import scoped
@@ -40,17 +39,3 @@ def viewable_resident_ids(db: Session, viewer) -> set[int]:
 def guardians_of(db: Session, child_id: int) -> list[Resident]:
     return list(db.scalars(scoped(Resident).join(GuardianLink, GuardianLink.guardian_id == Resident.id)
                            .where(GuardianLink.child_id == child_id).order_by(Resident.id)))
-
-
-def resident_search(text: str):
-    """The residents (of the session's city) whose name, kana or resident number matches
-    `text`, widths of spaces ignored; a select callers order and limit, or None when the
-    text is empty. One query for the registry, the handbook and the notebook searches."""
-    text = (text or "").strip()
-    if not text:
-        return None
-    like = "%" + "".join(text.split()) + "%"
-    return scoped(Resident, or_(
-        (Resident.family_name + Resident.given_name).like(like),
-        (Resident.family_name_kana + Resident.given_name_kana).like(like),
-        Resident.number == text))

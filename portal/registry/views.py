@@ -7,7 +7,8 @@ from portal.audit.services import log_access, log_listing
 from portal.auth import staff_required
 from portal.db import scoped
 from portal.extensions import get_db
-from portal.registry.access import children_of, guardians_of, resident_search
+from portal.registry.access import children_of, guardians_of
+from portal.registry.search import find_residents
 from portal.registry.models import Household, Resident, SealRegistration, TaxRecord
 from portal.staff.models import Role
 
@@ -22,13 +23,12 @@ PAGE = 50
 @staff_required(*SEARCHERS)
 def search():
     query = (request.args.get("q") or "").strip()
-    residents = []
-    if query:
-        residents = get_db().scalars(
-            resident_search(query)
-            .order_by(Resident.family_name_kana, Resident.given_name_kana).limit(PAGE)).all()
-        log_listing(get_db(), [r.id for r in residents], "registry.search", "住民検索（職員）")
-    return render_template("registry/search.html", query=query, residents=residents)
+    found = find_residents(get_db(), query, Resident.family_name_kana,
+                           Resident.given_name_kana, limit=PAGE)
+    if found.residents:
+        log_listing(get_db(), [r.id for r in found.residents], "registry.search", "住民検索（職員）")
+    return render_template("registry/search.html", query=query, residents=found.residents,
+                           more=found.more, limit=PAGE)
 
 
 @bp.get("/residents/<int:resident_id>")

@@ -17,7 +17,7 @@ from typing import Any, Iterable
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from portal.api import Resident, ResidentStatus, resident_search, scoped
+from portal.api import Resident, ResidentStatus, SearchResult, find_residents, scoped
 from services.maternal_health import growth, schedule
 from services.maternal_health.models import (Amendment, BirthRecord, ChildCheckup,
                                              Immunisation, PostpartumCheck, Pregnancy,
@@ -336,13 +336,10 @@ def find_record(db: Session, record_type: RecordType, record_id: int):
     return db.scalar(scoped(record_type.model, record_type.model.id == record_id))
 
 
-def search_residents(db: Session, query: str, limit: int = 50) -> list[Resident]:
+def search_residents(db: Session, query: str, limit: int = 50) -> SearchResult:
     """Residents of the city whose name, kana or resident number matches, youngest first
-    (the handbook is mostly about children)."""
-    found = resident_search(query)
-    if found is None:
-        return []
-    return list(db.scalars(found.order_by(Resident.birth_date.desc()).limit(limit)))
+    (the handbook is mostly about children); at most `limit`, and whether there are more."""
+    return find_residents(db, query, Resident.birth_date.desc(), limit=limit)
 
 
 @dataclass

@@ -20,6 +20,7 @@ from services.maternal_health.services import (
 from services.maternal_health.views import bp, charts_for, display_value, schedule_rows, today
 
 HEALTH = Role.HEALTH_STAFF
+SEARCH_LIMIT = 50
 
 
 def _author() -> Author:
@@ -36,10 +37,12 @@ def _record_type(kind: str):
 def staff_home():
     form = SearchForm(request.args)
     db = get_db()
-    residents = search_residents(db, form.q.data or "") if form.validate() else []
+    found = search_residents(db, form.q.data or "", limit=SEARCH_LIMIT) if form.validate() else None
+    residents = found.residents if found else []
     log_listing(db, [person.id for person in residents], "maternal_health.search",
                 "母子保健の対象者検索（職員）")
-    return render_template("maternal_health/staff_home.html", form=form, residents=residents)
+    return render_template("maternal_health/staff_home.html", form=form, residents=residents,
+                           more=bool(found and found.more), limit=SEARCH_LIMIT)
 
 
 @bp.get("/staff/residents/<int:resident_id>")

@@ -312,13 +312,14 @@ def search(db: Session, resident_id: int, query: str) -> list[Dispensed]:
     needle = normalize(query)
     if not needle:
         return []
-    like = f"%{needle}%"
+    # autoescape: % and _ typed by the resident are characters, not wildcards
+    text = query.strip()
     visits = db.scalars(scoped(MedicationVisit.id, MedicationVisit.resident_id == resident_id,
-                               or_(MedicationVisit.pharmacy_name.contains(query.strip()),
-                                   MedicationVisit.prescriber_name.contains(query.strip()))))
+                               or_(MedicationVisit.pharmacy_name.contains(text, autoescape=True),
+                                   MedicationVisit.prescriber_name.contains(text, autoescape=True))))
     visit_ids = set(visits)
     drug_ids = set(db.scalars(scoped(MedicationDrug.id, MedicationDrug.resident_id == resident_id,
-                                     MedicationDrug.search_text.like(like))))
+                                     MedicationDrug.search_text.contains(needle, autoescape=True))))
     return [d for d in dispensed(db, resident_id)
             if d.drug.id in drug_ids or d.visit.id in visit_ids]
 

@@ -9,8 +9,8 @@ from datetime import date
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 
-from portal.api import (Resident, Role, current_viewer, get_db, log_access, log_listing,
-                        resident_search, scoped, signed_in_required, staff_required, today_jst,
+from portal.api import (Resident, Role, current_viewer, find_residents, get_db, log_access,
+                        log_listing, scoped, signed_in_required, staff_required, today_jst,
                         viewable_resident_ids)
 from services.medication import services
 from services.medication.alerts import find_duplicates
@@ -21,6 +21,7 @@ bp = Blueprint("medication", __name__, template_folder="templates", static_folde
                static_url_path="/static")
 
 STAFF_ROLES = (Role.HEALTH_STAFF, Role.ADMINISTRATOR)
+SEARCH_LIMIT = 50
 bp.context_processor(template_labels)
 
 
@@ -69,13 +70,12 @@ def index():
 @staff_required(*STAFF_ROLES)
 def staff_search():
     form = SearchForm(request.args)
-    found = resident_search(form.q.data)
-    residents = []
-    if found is not None:
-        residents = get_db().scalars(found.order_by(Resident.family_name_kana).limit(50)).all()
-        log_listing(get_db(), [r.id for r in residents], "medication.staff_search",
+    found = find_residents(get_db(), form.q.data, Resident.family_name_kana, limit=SEARCH_LIMIT)
+    if found.residents:
+        log_listing(get_db(), [r.id for r in found.residents], "medication.staff_search",
                     "お薬手帳の利用者検索（職員）")
-    return render_template("medication/staff_search.html", form=form, residents=residents)
+    return render_template("medication/staff_search.html", form=form, residents=found.residents,
+                           more=found.more, limit=SEARCH_LIMIT)
 
 
 @bp.get("/people/<int:resident_id>/")

@@ -46,6 +46,18 @@ def test_active_residents_per_service_and_month(db, make_city, make_resident):
         (other.id, "maternal_health", "active_residents", "2025-04", 1)])
 
 
+def test_an_underscore_in_a_service_name_is_no_wildcard(db, make_city, make_resident):
+    """maternal_health's "_" used to match any character: a resource of another service
+    named like it was counted as the handbook's."""
+    city = make_city("392111", "香南市")
+    hanako = make_resident(city, given="花子")
+    with db.transaction(city.id) as s:
+        read(s, hanako, "maternal-health.lookalike", datetime(2025, 4, 2))
+    with db.transaction() as s:
+        rows = active_residents_by_month(s, SERVICES, datetime(2025, 4, 1), datetime(2025, 5, 1))
+    assert rows == [(city.id, "core", "active_residents", "2025-04", 1)]
+
+
 def test_storage_snapshot_is_one_per_city_service_and_month(db, make_city, make_resident):
     city = make_city("392111", "香南市")
     make_resident(city)

@@ -165,6 +165,14 @@ def test_current_history_and_search(client, imported):
     assert "ムコスタ錠100mg" in by_pharmacy
 
 
+def test_search_wildcards_are_characters(client, imported):
+    """% and _ used to match everything: q=% listed every drug of the notebook."""
+    for query in ("%", "_", "%%", "錠%"):
+        found = client.get(f"{BASE}/people/{imported.id}/search", query_string={"q": query})
+        body = found.get_data(as_text=True)
+        assert found.status_code == 200 and "ムコスタ" not in body and "ﾛｷｿﾆﾝ" not in body, query
+
+
 def test_duplicate_alert_page_says_what_it_cannot_check(client, imported):
     body = client.get(f"{BASE}/people/{imported.id}/alerts").get_data(as_text=True)
     assert "同一成分の重複" in body and "YJコード・厚労省コードによる判定" in body
