@@ -22,13 +22,14 @@ from portal.registry.access import (children_of, guardians_of, is_guardian_of, r
 from portal.staff.models import Role
 from portal.tenancy.assets import city_asset
 from portal.tenancy.models import Municipality
+from portal.web.forms import PortalForm
 
 __all__ = [
     "JST", "to_jst", "today_jst",
     "GOTHIC", "MINCHO", "FontMissing", "font_file", "japanese_font",
     "CardTokenError", "CliContext", "pass_ctx", "consume_challenge", "csrf", "find_binding", "issue_challenge",
     "limiter", "parse_token", "service_enabled", "signed_data", "validators",
-    "Base", "GuardianLink", "Household", "MenuItem", "Municipality", "Resident",
+    "Base", "GuardianLink", "Household", "MenuItem", "Municipality", "PortalForm", "Resident",
     "ResidentStatus", "Role", "SealRegistration", "ServicePlugin", "Sex", "TaxRecord",
     "TenantScoped", "Viewer", "across_municipalities", "children_of", "city_asset", "guardians_of", "resident_search", "current_viewer",
     "database", "get_db", "is_guardian_of", "log_access", "log_listing", "record_usage",

@@ -38,6 +38,9 @@ DEFAULTS: dict[str, Any] = {
     "CITY_ASSETS_DIR": None,
     # The origin residents see (https://host[:port]); behind a proxy it must be configured.
     "PUBLIC_ORIGIN": None,
+    # Every JSON body is refused beyond these (413 / 400): nothing a parser could choke on.
+    "JSON_MAX_BYTES": 256 * 1024,
+    "JSON_MAX_DEPTH": 32,
     "AUTH_RATE_LIMIT": "30/minute",
     "AUTH_CERT_RATE_LIMIT": "10/minute",
     "RATE_LIMIT_STORAGE": "memory://",

@@ -23,6 +23,7 @@ from portal.extensions import database, limiter
 from portal.metering.services import record_usage
 from portal.registry.models import Resident, ResidentStatus
 from portal.staff.models import StaffAccount
+from portal.web.bodies import json_object
 
 bp = Blueprint("cards", __name__, url_prefix="/auth")
 log = logging.getLogger("madoguchi.auth")
@@ -42,8 +43,7 @@ def bridge_url() -> str:
 
 def certificate_key() -> str:
     """Rate-limit key: the certificate in the posted token (per card, not per address)."""
-    token = request.get_json(silent=True) or {}
-    cert = token.get("certificate") if isinstance(token, dict) else None
+    cert = json_object().get("certificate")
     return hashlib.sha256(str(cert).encode()).hexdigest() if cert else request.remote_addr
 
 
@@ -56,7 +56,7 @@ def login_page():
 @bp.post("/challenge")
 @limiter.limit(lambda: current_app.config["AUTH_RATE_LIMIT"])
 def challenge():
-    purpose = (request.get_json(silent=True) or {}).get("purpose", "login")
+    purpose = json_object().get("purpose", "login")
     if purpose not in PURPOSES:
         abort(400)
     if purpose == "bind_staff" and not (current_viewer() and current_viewer().is_staff):
@@ -215,7 +215,7 @@ def _refusal(refused: CardTokenError, method: str):
 
 @bp.post("/logout")
 def logout():
-    reason = (request.get_json(silent=True) or {}).get("reason") or request.form.get("reason")
+    reason = json_object().get("reason") or request.form.get("reason")
     sign_out(reason if reason in ("card_removed", "idle", "logout") else "logout")
     if request.is_json:
         return {"status": "signed_out"}
