@@ -25,21 +25,25 @@ class AuthEvent(Base):
     municipality_id: Mapped[int | None] = mapped_column(ForeignKey("municipality.id"), index=True)
     subject_kind: Mapped[str | None] = mapped_column(String(16))
     subject_id: Mapped[int | None]
+    # The card certificate the attempt concerned (as presented, when it was refused).
+    certificate_issuer: Mapped[str | None] = mapped_column(String(255))
     certificate_serial: Mapped[str | None] = mapped_column(String(64))
     remote_addr: Mapped[str] = mapped_column(String(64), default="")
 
 
 def record_attempt(method: str, outcome: str, reason: str = "", municipality_id: int | None = None,
                    subject_kind: str | None = None, subject_id: int | None = None,
-                   certificate_serial: str | None = None) -> None:
-    """Write the attempt in its own transaction: a refused sign-in rolls nothing back here."""
+                   certificate: tuple[str, str] | None = None) -> None:
+    """Write the attempt in its own transaction: a refused sign-in rolls nothing back here.
+    `certificate` is (issuer, serial in hex) of the card certificate concerned."""
+    issuer, serial = certificate or (None, None)
     from portal.extensions import database
     addr = (request.remote_addr or "")[:64] if request else ""
     with database().transaction() as db:
         db.add(AuthEvent(occurred_at=datetime.now(timezone.utc).replace(tzinfo=None),
                          method=method, outcome=outcome, reason=reason[:64],
                          municipality_id=municipality_id, subject_kind=subject_kind,
-                         subject_id=subject_id, certificate_serial=certificate_serial,
-                         remote_addr=addr))
-    log.info("auth %s %s %s city=%s %s=%s serial=%s from %s", method, outcome, reason,
-             municipality_id, subject_kind, subject_id, certificate_serial, addr)
+                         subject_id=subject_id, certificate_issuer=issuer and issuer[:255],
+                         certificate_serial=serial and serial[:64], remote_addr=addr))
+    log.info("auth %s %s %s city=%s %s=%s certificate=%s/%s from %s", method, outcome, reason,
+             municipality_id, subject_kind, subject_id, issuer, serial, addr)

@@ -6,10 +6,12 @@ import hashlib
 import logging
 import secrets
 
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from flask import (Blueprint, abort, current_app, jsonify, render_template, request, session,
                    url_for)
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from portal.audit.auth_events import record_attempt
 from portal.auth import (Viewer, current_viewer, remember_next, safe_next, sign_in, sign_out,
@@ -19,6 +21,7 @@ from portal.cards.models import CardBinding
 from portal.cards.services import (EnrollmentRefused, bind, consume_challenge, find_binding,
                                    issue_challenge, match_resident, validators)
 from portal.cards.validation import MAX_TOKEN_BYTES, parse_token
+from portal.db import across_municipalities
 from portal.extensions import database, limiter
 from portal.metering.services import record_usage
 from portal.registry.models import Resident, ResidentStatus
@@ -124,7 +127,7 @@ def _sign_in_bound(binding: CardBinding, method: str = "card"):
     target = safe_next(session.get("login_next")) or url_for("public.home")
     sign_in(viewer, kiosk=bool(session.get("kiosk_id")))   # a kiosk stays a kiosk
     record_attempt(method, "ok", municipality_id=viewer.municipality_id, subject_kind=viewer.kind,
-                   subject_id=viewer.id, certificate_serial=binding.serial)
+                   subject_id=viewer.id, certificate=(binding.issuer, binding.serial))
     return {"status": "signed_in", "redirect": target}
 
 
@@ -139,7 +142,8 @@ def _start_enrollment(checked):
     with database().transaction() as db:
         issued = issue_challenge(db, session["cbind"], "enroll")
     session["enroll_nonce"] = issued.nonce
-    record_attempt("card", "enrollment", "unbound_certificate", certificate_serial=checked.serial_hex)
+    record_attempt("card", "enrollment", "unbound_certificate",
+                   certificate=(checked.issuer_name, checked.serial_hex))
     return {"status": "enrollment_required", "nonce": issued.nonce}
 
 
@@ -166,8 +170,8 @@ def _enroll():
     from smartcard.identity import parse_signing_identity
     identity = parse_signing_identity(parsed.certificate)
     with database().transaction() as db:
-        person = match_resident(db, identity.name, identity.birth_date, identity.address,
-                                identity.has_substitutes)
+        person = match_resident(db, identity.name, identity.birth_date, identity.sex,
+                                identity.address, identity.has_substitutes)
         municipality_id, resident_id = person.municipality_id, person.id
     auth = _pending_certificate(pending)
     with database().transaction(municipality_id) as db:
@@ -183,7 +187,6 @@ def _enroll():
 
 
 def _pending_certificate(pending: dict):
-    from cryptography import x509
     from portal.cards.validation import ValidatedCertificate
     cert = x509.load_der_x509_certificate(base64.b64decode(pending["cert"]))
     checked = validators().auth.validate_certificate(cert)  # still valid, still not revoked
@@ -201,16 +204,41 @@ def _bind_staff_card(checked):
             raise EnrollmentRefused(_("このカードはすでに登録されています。"), "already bound")
         bind(db, checked, viewer.municipality_id, staff_id=viewer.id)
     record_attempt("staff_card_bind", "ok", municipality_id=viewer.municipality_id,
-                   subject_kind="staff", subject_id=viewer.id, certificate_serial=checked.serial_hex)
+                   subject_kind="staff", subject_id=viewer.id,
+                   certificate=(checked.issuer_name, checked.serial_hex))
     return {"status": "bound", "redirect": url_for("staff.dashboard")}
 
 
 def _refusal(refused: CardTokenError, method: str):
     log.warning("card token refused: %s: %s (from %s)", refused.code, refused.detail,
                 request.remote_addr)
-    record_attempt(method, "refused", refused.code)
+    certificate = refused_certificate(method)
+    record_attempt(method, "refused", refused.code, certificate=certificate,
+                   municipality_id=certificate and bound_city(*certificate))
     return jsonify({"status": "refused", "error": refused.code,
                     "message": _(refused.message)}), refused.status
+
+
+def refused_certificate(method: str) -> tuple[str, str] | None:
+    """(issuer, serial) of the authentication certificate a refused attempt concerned: the
+    one waiting for enrollment, else the one in the posted token, read as presented (it
+    may be what was refused); None when the body holds no certificate that parses."""
+    pending = session.get("pending_auth") if method == "card_enroll" else None
+    if pending:
+        return pending["issuer"], pending["serial"]
+    try:
+        cert = x509.load_der_x509_certificate(base64.b64decode(
+            json_object().get("certificate"), validate=True))
+    except (TypeError, ValueError):
+        return None
+    return cert.issuer.rfc4514_string(), format(cert.serial_number, "x")
+
+
+def bound_city(issuer: str, serial: str) -> int | None:
+    """The city a certificate is bound in, so its administrator sees the refusal too."""
+    with database().transaction() as db:
+        return db.scalar(across_municipalities(select(CardBinding.municipality_id).where(
+            CardBinding.issuer == issuer, CardBinding.serial == serial).limit(1)))
 
 
 @bp.post("/logout")
