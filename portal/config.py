@@ -43,6 +43,10 @@ DEFAULTS: dict[str, Any] = {
     "JSON_MAX_DEPTH": 32,
     "AUTH_RATE_LIMIT": "30/minute",
     "AUTH_CERT_RATE_LIMIT": "10/minute",
+    # Staff password sign-in: per address, per account (city + user name), per city.
+    "STAFF_LOGIN_RATE_LIMIT": "10/minute",
+    "STAFF_LOGIN_ACCOUNT_RATE_LIMIT": "10/minute",  # above the lockout (5), which governs first
+    "STAFF_LOGIN_CITY_RATE_LIMIT": "60/minute",
     "RATE_LIMIT_STORAGE": "memory://",
     # Kiosks: {"kiosk-id": {"municipality": "392049", "name": "…公民館"}}.
     "KIOSKS": {},

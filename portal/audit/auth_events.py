@@ -6,7 +6,7 @@ import logging
 from datetime import datetime, timezone
 
 from flask import request
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.db import Base
@@ -47,3 +47,14 @@ def record_attempt(method: str, outcome: str, reason: str = "", municipality_id:
                          certificate_serial=serial and serial[:64], remote_addr=addr))
     log.info("auth %s %s %s city=%s %s=%s certificate=%s/%s from %s", method, outcome, reason,
              municipality_id, subject_kind, subject_id, issuer, serial, addr)
+
+
+def lockouts_of_staff(db, staff_id: int, since: datetime | None) -> list[datetime]:
+    """When attempts on this staff account were refused as locked since `since` (their
+    last sign-in): what the owner is told when they next sign in."""
+    query = select(AuthEvent.occurred_at).where(
+        AuthEvent.subject_kind == "staff", AuthEvent.subject_id == staff_id,
+        AuthEvent.reason == "locked")
+    if since is not None:
+        query = query.where(AuthEvent.occurred_at > since)
+    return list(db.scalars(query.order_by(AuthEvent.occurred_at)))
