@@ -24,6 +24,7 @@ from portal.registry.search import SearchResult, find_residents, resident_search
 from portal.staff.models import Role
 from portal.tenancy.assets import city_asset
 from portal.tenancy.models import Municipality
+from portal.web.forms import PortalForm
 
 __all__ = [
     "Actor", "current_unit", "unit_of_work",
@@ -31,7 +32,7 @@ __all__ = [
     "GOTHIC", "MINCHO", "FontMissing", "font_file", "japanese_font",
     "CardTokenError", "CliContext", "pass_ctx", "consume_challenge", "csrf", "find_binding", "issue_challenge",
     "limiter", "parse_token", "service_enabled", "signed_data", "validators",
-    "Base", "GuardianLink", "Household", "MenuItem", "Municipality", "Resident",
+    "Base", "GuardianLink", "Household", "MenuItem", "Municipality", "PortalForm", "Resident",
     "ResidentStatus", "Role", "SealRegistration", "SearchResult", "ServicePlugin", "Sex", "TaxRecord",
     "TenantScoped", "Viewer", "across_municipalities", "child_of", "children_of", "city_asset", "guardians_of", "resident_search", "current_viewer",
     "database", "find_residents", "get_db", "is_guardian_of", "log_access", "log_listing", "record_usage",

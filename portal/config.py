@@ -38,8 +38,15 @@ DEFAULTS: dict[str, Any] = {
     "CITY_ASSETS_DIR": None,
     # The origin residents see (https://host[:port]); behind a proxy it must be configured.
     "PUBLIC_ORIGIN": None,
+    # Every JSON body is refused beyond these (413 / 400): nothing a parser could choke on.
+    "JSON_MAX_BYTES": 256 * 1024,
+    "JSON_MAX_DEPTH": 32,
     "AUTH_RATE_LIMIT": "30/minute",
     "AUTH_CERT_RATE_LIMIT": "10/minute",
+    # Staff password sign-in: per address, per account (city + user name), per city.
+    "STAFF_LOGIN_RATE_LIMIT": "10/minute",
+    "STAFF_LOGIN_ACCOUNT_RATE_LIMIT": "10/minute",  # above the lockout (5), which governs first
+    "STAFF_LOGIN_CITY_RATE_LIMIT": "60/minute",
     "RATE_LIMIT_STORAGE": "memory://",
     # Reverse proxies in front of the portal that may be believed about the client's address
     # and scheme (X-Forwarded-For/-Proto); 0 believes no header, so nobody can forge one.

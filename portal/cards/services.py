@@ -19,7 +19,7 @@ from portal.cards.revocation import CrlStore, RevocationSources
 from portal.cards.validation import (AUTH_POLICY_OID, SIGNING_POLICY_OID, TokenValidator,
                                      ValidatedCertificate)
 from portal.db import across_municipalities
-from portal.registry.models import Resident, ResidentStatus
+from portal.registry.models import Resident, ResidentStatus, Sex
 
 NONCE_LIFETIME = timedelta(minutes=5)
 
@@ -120,9 +120,14 @@ def normalise(text: str) -> str:
     return "".join(unicodedata.normalize("NFKC", text or "").split())
 
 
-def match_resident(db: Session, name: str, birth_date, address: str,
+# JPKI's sex codes (1 male, 2 female, 3 unknown) as the registry writes them.
+CARD_SEX = {"1": Sex.MALE, "2": Sex.FEMALE, "3": Sex.NOT_APPLICABLE}
+
+
+def match_resident(db: Session, name: str, birth_date, sex: str, address: str,
                    substituted: bool = False) -> Resident:
-    """Exactly one active resident with this name and birth date, at this address.
+    """Exactly one active resident agreeing with all four facts the card carries (基本4情報):
+    name, birth date, sex (the JPKI code) and address — the bridge tells the resident so.
     `substituted`: the card replaced a character it cannot hold (外字) in the name or
     address, so a mismatch is expected and the counter must bind the card."""
     if birth_date is None:
@@ -132,7 +137,8 @@ def match_resident(db: Session, name: str, birth_date, address: str,
         select(Resident).where(Resident.birth_date == birth_date))).all()
     people = [r for r in same_birth
               if normalise(r.family_name + r.given_name) == normalise(name)]
-    at_address = [r for r in people if normalise(r.address) == normalise(address)]
+    same_sex = [r for r in people if r.sex == CARD_SEX.get(sex)]
+    at_address = [r for r in same_sex if normalise(r.address) == normalise(address)]
     active = [r for r in at_address if r.status == ResidentStatus.ACTIVE]
     if len(active) == 1:
         return active[0]
@@ -143,12 +149,19 @@ def match_resident(db: Session, name: str, birth_date, address: str,
         raise EnrollmentRefused("カードの氏名または住所に、表せない文字の代わりの文字（代替文字）が使われているため、"
                                 "自動で登録できません。お住まいの市区町村の窓口でご登録ください。",
                                 "substitute characters in the certificate's name or address")
-    if at_address or people:
-        detail = "matching resident is not active" if at_address else "address differs"
+    if people:
         raise EnrollmentRefused("住民登録の内容とカードの内容が一致しないか、住民登録が有効ではありません。"
-                                "お住まいの市区町村の窓口でご確認ください。", detail)
+                                "お住まいの市区町村の窓口でご確認ください。",
+                                _mismatch(same_sex, at_address))
     raise EnrollmentRefused("カードの内容に一致する住民登録が見つかりません。"
                             "参加している市区町村にお住まいか、窓口でご確認ください。", "no resident matches")
+
+
+def _mismatch(same_sex: list, at_address: list) -> str:
+    """Which fact differs, for staff (the resident reads one message for all of them)."""
+    if at_address:
+        return "matching resident is not active"
+    return "address differs" if same_sex else "sex differs"
 
 
 def bind(db: Session, cert: ValidatedCertificate, municipality_id: int,

@@ -6,10 +6,12 @@ import hashlib
 import logging
 import secrets
 
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from flask import (Blueprint, abort, current_app, jsonify, render_template, request, session,
                    url_for)
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from portal.audit.auth_events import record_attempt
 from portal.auth import (Viewer, current_viewer, remember_next, safe_next, sign_in, sign_out,
@@ -19,10 +21,12 @@ from portal.cards.models import CardBinding
 from portal.cards.services import (EnrollmentRefused, bind, consume_challenge, find_binding,
                                    issue_challenge, match_resident, validators)
 from portal.cards.validation import MAX_TOKEN_BYTES, parse_token
+from portal.db import across_municipalities
 from portal.extensions import db_for, get_db, limiter
 from portal.metering.services import record_usage
 from portal.registry.models import Resident, ResidentStatus
 from portal.staff.models import StaffAccount
+from portal.web.bodies import json_object
 
 bp = Blueprint("cards", __name__, url_prefix="/auth")
 log = logging.getLogger("madoguchi.auth")
@@ -42,8 +46,7 @@ def bridge_url() -> str:
 
 def certificate_key() -> str:
     """Rate-limit key: the certificate in the posted token (per card, not per address)."""
-    token = request.get_json(silent=True) or {}
-    cert = token.get("certificate") if isinstance(token, dict) else None
+    cert = json_object().get("certificate")
     return hashlib.sha256(str(cert).encode()).hexdigest() if cert else request.remote_addr
 
 
@@ -56,7 +59,7 @@ def login_page():
 @bp.post("/challenge")
 @limiter.limit(lambda: current_app.config["AUTH_RATE_LIMIT"])
 def challenge():
-    purpose = (request.get_json(silent=True) or {}).get("purpose", "login")
+    purpose = json_object().get("purpose", "login")
     if purpose not in PURPOSES:
         abort(400)
     if purpose == "bind_staff" and not (current_viewer() and current_viewer().is_staff):
@@ -120,7 +123,7 @@ def _sign_in_bound(binding: CardBinding, method: str = "card"):
     target = safe_next(session.get("login_next")) or url_for("public.home")
     sign_in(viewer, kiosk=bool(session.get("kiosk_id")))   # a kiosk stays a kiosk
     record_attempt(method, "ok", municipality_id=viewer.municipality_id, subject_kind=viewer.kind,
-                   subject_id=viewer.id, certificate_serial=binding.serial)
+                   subject_id=viewer.id, certificate=(binding.issuer, binding.serial))
     return {"status": "signed_in", "redirect": target}
 
 
@@ -134,7 +137,8 @@ def _start_enrollment(checked):
                                    serialization.Encoding.DER)).decode()}
     issued = issue_challenge(get_db(), session["cbind"], "enroll")
     session["enroll_nonce"] = issued.nonce
-    record_attempt("card", "enrollment", "unbound_certificate", certificate_serial=checked.serial_hex)
+    record_attempt("card", "enrollment", "unbound_certificate",
+                   certificate=(checked.issuer_name, checked.serial_hex))
     return {"status": "enrollment_required", "nonce": issued.nonce}
 
 
@@ -159,8 +163,8 @@ def _enroll():
     signing.validate(parsed, portal_origin(), nonce)
     from smartcard.identity import parse_signing_identity
     identity = parse_signing_identity(parsed.certificate)
-    person = match_resident(get_db(), identity.name, identity.birth_date, identity.address,
-                            identity.has_substitutes)
+    person = match_resident(get_db(), identity.name, identity.birth_date, identity.sex,
+                            identity.address, identity.has_substitutes)
     municipality_id, resident_id = person.municipality_id, person.id
     auth = _pending_certificate(pending)
     db = db_for(municipality_id)
@@ -174,7 +178,6 @@ def _enroll():
 
 
 def _pending_certificate(pending: dict):
-    from cryptography import x509
     from portal.cards.validation import ValidatedCertificate
     cert = x509.load_der_x509_certificate(base64.b64decode(pending["cert"]))
     checked = validators().auth.validate_certificate(cert)  # still valid, still not revoked
@@ -192,21 +195,45 @@ def _bind_staff_card(checked):
         raise EnrollmentRefused(_("このカードはすでに登録されています。"), "already bound")
     bind(db, checked, viewer.municipality_id, staff_id=viewer.id)
     record_attempt("staff_card_bind", "ok", municipality_id=viewer.municipality_id,
-                   subject_kind="staff", subject_id=viewer.id, certificate_serial=checked.serial_hex)
+                   subject_kind="staff", subject_id=viewer.id,
+                   certificate=(checked.issuer_name, checked.serial_hex))
     return {"status": "bound", "redirect": url_for("staff.dashboard")}
 
 
 def _refusal(refused: CardTokenError, method: str):
     log.warning("card token refused: %s: %s (from %s)", refused.code, refused.detail,
                 request.remote_addr)
-    record_attempt(method, "refused", refused.code)
+    certificate = refused_certificate(method)
+    record_attempt(method, "refused", refused.code, certificate=certificate,
+                   municipality_id=certificate and bound_city(*certificate))
     return jsonify({"status": "refused", "error": refused.code,
                     "message": _(refused.message)}), refused.status
 
 
+def refused_certificate(method: str) -> tuple[str, str] | None:
+    """(issuer, serial) of the authentication certificate a refused attempt concerned: the
+    one waiting for enrollment, else the one in the posted token, read as presented (it
+    may be what was refused); None when the body holds no certificate that parses."""
+    pending = session.get("pending_auth") if method == "card_enroll" else None
+    if pending:
+        return pending["issuer"], pending["serial"]
+    try:
+        cert = x509.load_der_x509_certificate(base64.b64decode(
+            json_object().get("certificate"), validate=True))
+    except (TypeError, ValueError):
+        return None
+    return cert.issuer.rfc4514_string(), format(cert.serial_number, "x")
+
+
+def bound_city(issuer: str, serial: str) -> int | None:
+    """The city a certificate is bound in, so its administrator sees the refusal too."""
+    return get_db().scalar(across_municipalities(select(CardBinding.municipality_id).where(
+        CardBinding.issuer == issuer, CardBinding.serial == serial).limit(1)))
+
+
 @bp.post("/logout")
 def logout():
-    reason = (request.get_json(silent=True) or {}).get("reason") or request.form.get("reason")
+    reason = json_object().get("reason") or request.form.get("reason")
     sign_out(reason if reason in ("card_removed", "idle", "logout") else "logout")
     if request.is_json:
         return {"status": "signed_out"}

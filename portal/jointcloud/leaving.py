@@ -51,8 +51,6 @@ SECRET_COLUMNS: dict[str, dict[str, Callable[[], Any]]] = {
 }
 # Deleted with the city but not exported: sign-in state, meaningless elsewhere.
 EPHEMERAL_TABLES = frozenset({"user_session", "login_challenge"})
-# Protected by database triggers against UPDATE/DELETE (see migration 0001).
-APPEND_ONLY_TABLES = ("access_log",)
 
 
 class LeavingError(RuntimeError):
@@ -368,7 +366,7 @@ def delete_city(db: Session, code: str, manifest: dict) -> dict[str, int]:
             raise LeavingError(f"エクスポート後に {name} が変わりました（{entry['rows']} → "
                                f"{now.get(name, 0)} 行）。もう一度エクスポートしてください")
     deleted = {}
-    with _append_only_suspended(db):
+    with _access_log_deletion_allowed(db, city.id):
         for ct in reversed(city_tables()):
             result = db.execute(across_municipalities(
                 delete(ct.table).where(city_rows(ct.table, city.id))))
@@ -380,39 +378,38 @@ def delete_city(db: Session, code: str, manifest: dict) -> dict[str, int]:
     return deleted
 
 
-class _append_only_suspended:
-    """Inside the deletion's transaction only, lift the access log's append-only triggers
-    and put them back before commit — a rollback restores them too (DDL is transactional
-    on PostgreSQL and SQLite). This is the one deliberate path that deletes access-log
-    rows: a departing city takes its log with it (exported first)."""
+class _access_log_deletion_allowed:
+    """Inside the deletion's transaction only, tell the access log's append-only trigger
+    that this city's rows may go (migration 0411): a departing city takes its log with it
+    (exported first). Nothing is disabled or locked for other cities, whose pages go on
+    writing their log rows meanwhile; the permission ends with this block, and a rollback
+    ends it too."""
 
-    def __init__(self, db: Session) -> None:
-        self.db = db
-        self.saved: list[tuple[str, str]] = []
+    def __init__(self, db: Session, municipality_id: int) -> None:
+        self.db, self.city = db, municipality_id
+        self.postgresql = db.get_bind().dialect.name == "postgresql"
 
     def __enter__(self):
-        dialect = self.db.get_bind().dialect.name
-        for table in APPEND_ONLY_TABLES:
-            if dialect == "postgresql":
-                self.db.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
-                continue
-            triggers = self.db.execute(text(
-                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = :t"),
-                {"t": table}).all()
-            for name, sql in triggers:
-                self.db.execute(text(f'DROP TRIGGER "{name}"'))
-                self.saved.append((name, sql))
+        if self.postgresql:
+            self._name(str(self.city))
+        else:
+            self.db.execute(text("INSERT INTO access_log_deletion (municipality_id) VALUES (:m)"),
+                            {"m": self.city})
         return self
 
     def __exit__(self, exc_type, exc, tb):
         if exc_type is not None:
-            return False  # the rollback restores the triggers
-        if self.db.get_bind().dialect.name == "postgresql":
-            for table in APPEND_ONLY_TABLES:
-                self.db.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER USER"))
-        for _name, sql in self.saved:
-            self.db.execute(text(sql))
+            return False  # the rollback takes the permission back
+        if self.postgresql:
+            self._name("")
+        else:
+            self.db.execute(text("DELETE FROM access_log_deletion WHERE municipality_id = :m"),
+                            {"m": self.city})
         return False
+
+    def _name(self, city: str) -> None:
+        # set_config(…, true) is SET LOCAL with a bound value: it lasts this transaction only.
+        self.db.execute(text("SELECT set_config('madoguchi.deleting_city', :m, true)"), {"m": city})
 
 
 # --- Helpers ---------------------------------------------------------------------------

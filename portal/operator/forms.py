@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from portal.web.forms import PortalForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (IntegerField, SelectChoice, SelectField, SelectMultipleField, StringField,
                      TextAreaField)
@@ -19,7 +19,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class CitySettingsForm(FlaskForm):
+class CitySettingsForm(PortalForm):
     """団体設定の編集."""
 
     name = StringField(_l("団体名"), validators=[DataRequired(_l("団体名を入力してください。")),
@@ -42,7 +42,7 @@ class CitySettingsForm(FlaskForm):
     note = StringField(_l("変更理由"), validators=[Optional(), Length(max=200)])
 
 
-class ConfigUploadForm(FlaskForm):
+class ConfigUploadForm(PortalForm):
     """設定ファイルの取り込み（TOML または JSON）."""
 
     file = FileField(_l("設定ファイル（TOML・JSON）"),
@@ -56,7 +56,7 @@ CATEGORY_CHOICES = [SelectChoice("build", _l("初期（更改）費用")),
                     SelectChoice("shared_change", _l("共同改修（法改正等）"))]
 
 
-class CostLineForm(FlaskForm):
+class CostLineForm(PortalForm):
     """費目の登録."""
 
     fiscal_year = IntegerField(_l("年度"), validators=[
@@ -91,7 +91,7 @@ class CostLineForm(FlaskForm):
         return ok
 
 
-class BasisForm(FlaskForm):
+class BasisForm(PortalForm):
     """按分基礎の確定（人口と、その年度の利用量を保存）."""
 
     fiscal_year = IntegerField(_l("年度"), validators=[

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from portal.web.forms import PortalForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length, Regexp
 
 
-class LoginForm(FlaskForm):
+class LoginForm(PortalForm):
     municipality_code = StringField(_l("団体コード（6桁）"), validators=[
         DataRequired(_l("団体コードを入力してください。")),
         Regexp(r"^\d{6}$", message=_l("団体コードは6桁の数字です。"))])
@@ -16,7 +16,7 @@ class LoginForm(FlaskForm):
         DataRequired(_l("パスワードを入力してください。")), Length(max=256)])
 
 
-class TotpForm(FlaskForm):
+class TotpForm(PortalForm):
     code = StringField(_l("確認コード（6桁）"), validators=[
         DataRequired(_l("確認コードを入力してください。")),
         Regexp(r"^\d{6}$", message=_l("確認コードは6桁の数字です。"))])

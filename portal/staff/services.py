@@ -19,13 +19,20 @@ _DUMMY_HASH = _hasher.hash("not-a-real-password")
 MIN_PASSWORD_LENGTH = 12
 
 
-class SignInRefused(Exception):
-    """Sign-in failed. `message` is what the person sees: never which part was wrong."""
+# What a refused password step reads, whether the account is unknown, the password wrong or
+# the account locked: the page must not tell an existing account from an unknown one.
+WRONG_CREDENTIALS = "利用者名またはパスワードが違います。"
 
-    def __init__(self, message: str, locked: bool = False) -> None:
+
+class SignInRefused(Exception):
+    """Sign-in failed. `message` is what the person sees: never which part was wrong.
+    `locked` and `account_id` are for the audit log only."""
+
+    def __init__(self, message: str, locked: bool = False, account_id: int | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.locked = locked
+        self.account_id = account_id
 
 
 @dataclass(frozen=True)
@@ -61,15 +68,17 @@ def provisioning_uri(account: StaffAccount, issuer: str) -> str:
 
 def check_password(db: Session, username: str, password: str,
                    policy: LockoutPolicy) -> StaffAccount:
-    """First factor. The session must be scoped to the municipality signed in to."""
+    """First factor. The session must be scoped to the municipality signed in to. Unknown,
+    wrong and locked all read WRONG_CREDENTIALS and cost one hash; a locked account is
+    refused even with the right password (its owner is told at their next sign-in)."""
     account = db.scalar(scoped(StaffAccount, StaffAccount.username == username))
     if account is None or not account.active:
         _verify_quietly(_DUMMY_HASH, password)
-        raise SignInRefused("利用者名またはパスワードが違います。")
-    _refuse_if_locked(account)
-    if not _verify_quietly(account.password_hash, password):
-        _count_failure(account, policy)
-        raise SignInRefused("利用者名またはパスワードが違います。")
+        raise SignInRefused(WRONG_CREDENTIALS)
+    right = _verify_quietly(account.password_hash, password)
+    locked = _locked(account) or (not right and _count_failure(account, policy))
+    if locked or not right:
+        raise SignInRefused(WRONG_CREDENTIALS, locked=locked, account_id=account.id)
     return account
 
 
@@ -81,7 +90,8 @@ def check_totp(account: StaffAccount, code: str, policy: LockoutPolicy,
     totp = pyotp.TOTP(account.totp_secret)
     step = _matching_step(totp, (code or "").strip(), now)
     if step is None or (account.last_totp_step is not None and step <= account.last_totp_step):
-        _count_failure(account, policy)
+        if _count_failure(account, policy):
+            raise _locked_error()
         raise SignInRefused("確認コードが違います。")
     account.last_totp_step = step
     account.failed_logins = 0
@@ -121,10 +131,11 @@ def _locked_error() -> SignInRefused:
                          "しばらく待つか、管理者に連絡してください。", locked=True)
 
 
-def _count_failure(account: StaffAccount, policy: LockoutPolicy) -> None:
-    """Count a failure; the one that reaches the limit locks and says so."""
+def _count_failure(account: StaffAccount, policy: LockoutPolicy) -> bool:
+    """Count a failure; True when this one reached the limit and locked the account."""
     account.failed_logins += 1
     if account.failed_logins >= policy.max_failures:
         account.locked_until = utcnow() + timedelta(minutes=policy.minutes)
         account.failed_logins = 0
-        raise _locked_error()
+        return True
+    return False

@@ -1,17 +1,19 @@
 """Staff sign-in (password, then TOTP) and the staff start page."""
 from __future__ import annotations
 
-from flask import (Blueprint, current_app, flash, redirect, render_template,
+import hashlib
+
+from flask import (Blueprint, current_app, flash, redirect, render_template, request,
                    session, url_for)
 from flask_babel import gettext as _
 
 from sqlalchemy import select
 
-from portal.audit.auth_events import AuthEvent, record_attempt
+from portal.audit.auth_events import AuthEvent, lockouts_of_staff, record_attempt
 from portal.auth import (Viewer, current_viewer, remember_next, safe_next, sign_in, sign_out,
                          staff_required)
 from portal.clock import to_jst
-from portal.extensions import database, get_db
+from portal.extensions import database, get_db, limiter
 from portal.metering.services import record_usage
 from portal.staff.forms import LoginForm, TotpForm
 from portal.staff.models import ROLE_LABELS, Role, StaffAccount
@@ -29,7 +31,27 @@ def _policy() -> LockoutPolicy:
                          current_app.config["STAFF_LOCKOUT_MINUTES"])
 
 
+def account_key() -> str:
+    """Rate-limit key of one account (city code and user name), whoever tries it."""
+    named = f"{request.form.get('municipality_code', '')[:6]}\0{request.form.get('username', '').casefold()}"
+    return "staff-account:" + hashlib.sha256(named.encode()).hexdigest()
+
+
+def city_key() -> str:
+    """Rate-limit key of one city's sign-in, from however many addresses."""
+    return "staff-city:" + request.form.get("municipality_code", "")[:6]
+
+
+def _limit(setting: str):
+    return lambda: current_app.config[setting]
+
+
+# Each attempt costs an Argon2 hash: password spraying is slowed per address, per account
+# and per city (counts shared by the workers where RATE_LIMIT_STORAGE names Redis).
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_limit("STAFF_LOGIN_RATE_LIMIT"), methods=["POST"])
+@limiter.limit(_limit("STAFF_LOGIN_ACCOUNT_RATE_LIMIT"), key_func=account_key, methods=["POST"])
+@limiter.limit(_limit("STAFF_LOGIN_CITY_RATE_LIMIT"), key_func=city_key, methods=["POST"])
 def login():
     remember_next()
     form = LoginForm()
@@ -60,7 +82,8 @@ def _first_factor(form: LoginForm) -> str | None:
             session[PENDING] = {"id": account.id, "mid": municipality.id, "next": target}
     if failure is not None:
         record_attempt("staff_password", "refused", "locked" if failure.locked else "bad_credentials",
-                       municipality_id=municipality.id)
+                       municipality_id=municipality.id,
+                       subject_kind="staff" if failure.account_id else None, subject_id=failure.account_id)
         return _(failure.message)
     record_attempt("staff_password", "ok", municipality_id=municipality.id, subject_kind="staff",
                    subject_id=session[PENDING]["id"])
@@ -76,6 +99,7 @@ def login_totp():
     if form.validate_on_submit():
         with database().transaction(pending["mid"]) as db:
             account = db.get(StaffAccount, pending["id"])
+            previous_sign_in = account.last_login_at
             try:
                 check_totp(account, form.code.data, _policy())
             except SignInRefused as refused:
@@ -90,11 +114,22 @@ def login_totp():
                        municipality_id=pending["mid"], subject_kind="staff", subject_id=pending["id"])
         if error is None:
             sign_in(viewer)
+            _tell_of_lockouts(viewer, previous_sign_in)
             return redirect(safe_next(pending.get("next")) or url_for("staff.dashboard"))
         if error.locked:
             session.pop(PENDING, None)
         flash(_(error.message), "error")
     return render_template("staff/totp.html", form=form)
+
+
+def _tell_of_lockouts(viewer: Viewer, since) -> None:
+    """The sign-in page tells nobody that an account is locked; its owner learns it here."""
+    with database().transaction() as db:
+        lockouts = lockouts_of_staff(db, viewer.id, since)
+    if lockouts:
+        flash(_("前回のログインの後、ログインの失敗が続いたため、このアカウントは一時的にロックされていました"
+                "（最後の記録: %(when)s）。心当たりがない場合は管理者に連絡してください。",
+                when=to_jst(lockouts[-1]).strftime("%Y-%m-%d %H:%M")), "warning")
 
 
 @bp.post("/logout")

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError, InterfaceError
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
 
 from portal.fonts import FontMissing
 
@@ -21,11 +22,17 @@ MESSAGES = {
 }
 
 
+def error_code(status: int) -> str:
+    """'too_many_requests' for 429: HTTP's own name of the status, as a code."""
+    return HTTP_STATUS_CODES.get(status, "error").lower().replace(" ", "_").replace("-", "_")
+
+
 def render_error(status: int, detail: str | None = None):
     title, hint = MESSAGES.get(status, MESSAGES[500])
     # fetch() from the portal's own scripts posts JSON and accepts anything: answer in kind.
+    # `error` is a stable code, `message` the text to show (the terminal API's Problem shape).
     if request.is_json or request.accept_mimetypes.best == "application/json":
-        return {"error": _(title), "detail": detail or _(hint)}, status
+        return {"error": error_code(status), "message": _(title), "detail": detail or _(hint)}, status
     return render_template("error.html", status=status, title=_(title),
                            hint=detail or _(hint)), status
 

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from portal.api import PortalForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
 
-class VerifyForm(FlaskForm):
+class VerifyForm(PortalForm):
     """確認コードの入力 (a GET form anyone may use; nothing changes, so no CSRF token)."""
 
     class Meta:
@@ -17,7 +17,7 @@ class VerifyForm(FlaskForm):
                                                  Length(max=40)])
 
 
-class RevokeForm(FlaskForm):
+class RevokeForm(PortalForm):
     """失効 of an issued certificate by the city's issuance staff."""
 
     reason = StringField(_l("失効の理由"), validators=[

@@ -8,6 +8,7 @@ Flask is imported here.
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
@@ -57,6 +58,10 @@ class AlreadyPaid(RequestProblem):
 
 class IdempotencyKeyReused(RequestProblem):
     message = "この支払い番号は別の請求で使われています。"
+
+
+class IdempotencyKeyMismatch(RequestProblem):
+    message = "この支払い番号は別の内容の支払いで使われています。新しい支払い番号でやり直してください。"
 
 
 class AmountMismatch(RequestProblem):
@@ -177,26 +182,36 @@ class PaymentOutcome:
     replayed: bool  # True when this confirmation repeated an earlier one
 
 
+def request_hash(body: dict) -> str:
+    """SHA-256 of a payment confirmation as the terminal sent it, less the key itself
+    (it may come in the body or the Idempotency-Key header): canonical JSON."""
+    fields = {k: v for k, v in body.items() if k != "idempotency_key"}
+    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
 def confirm_payment(db: Session, request_id: int, idempotency_key: str, amount: int,
-                    now: datetime, holder_name: tuple[str, str]) -> PaymentOutcome:
+                    now: datetime, holder_name: tuple[str, str],
+                    body_hash: str = "") -> PaymentOutcome:
     """Record the payment and issue the certificate, exactly once.
 
     The first statement is a guarded UPDATE (quoted → paid, unexpired): of any number of
     concurrent confirmations only one changes the row; the others wait for it (row lock in
     PostgreSQL, the write lock in SQLite), see 0 rows and then find its payment. The unique
     idempotency key and the unique request_id on the payment make a second charge impossible
-    even if that reasoning were wrong. Must run in a fresh transaction (see the view)."""
+    even if that reasoning were wrong. A repeat must carry the same body (`body_hash`, see
+    request_hash) as the confirmation that paid. Must run in a fresh transaction (see the view)."""
     changed = db.execute(update(IssuanceRequest).where(
         IssuanceRequest.id == request_id, IssuanceRequest.state == RequestState.QUOTED,
         IssuanceRequest.expires_at > now, IssuanceRequest.released_at.is_(None))
         .values(state=RequestState.PAID, updated_at=now)).rowcount
     request = db.get(IssuanceRequest, request_id)
     if changed != 1:
-        return _repeat_or_refuse(db, request, idempotency_key, now)
+        return _repeat_or_refuse(db, request, idempotency_key, body_hash, now)
     if amount != request.fee:
         raise AmountMismatch(f"{amount} != {request.fee}")
     payment = Payment(request_id=request.id, idempotency_key=idempotency_key, amount=amount,
-                      paid_at=now, terminal_id=request.terminal_id)
+                      request_hash=body_hash, paid_at=now, terminal_id=request.terminal_id)
     db.add(payment)
     db.flush()  # IntegrityError here: the key belongs to another request
     log_event(db, "paid", now, request=request, fee=amount)
@@ -204,11 +219,14 @@ def confirm_payment(db: Session, request_id: int, idempotency_key: str, amount: 
     return PaymentOutcome(certificate, payment, replayed=False)
 
 
-def _repeat_or_refuse(db: Session, request: IssuanceRequest, key: str, now: datetime) -> PaymentOutcome:
+def _repeat_or_refuse(db: Session, request: IssuanceRequest, key: str, body_hash: str,
+                      now: datetime) -> PaymentOutcome:
     payment = db.scalar(scoped(Payment, Payment.request_id == request.id))
     if payment is not None:
         if payment.idempotency_key != key:
             raise AlreadyPaid(request.state.value)
+        if payment.request_hash and payment.request_hash != body_hash:
+            raise IdempotencyKeyMismatch(key)
         certificate = db.scalar(scoped(IssuedCertificate, IssuedCertificate.request_id == request.id))
         return PaymentOutcome(certificate, payment, replayed=True)
     ensure_alive(db, request, now)

@@ -70,6 +70,9 @@ class Payment(TenantScoped, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("convenience_issuance_request.id"), unique=True)
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    # SHA-256 of the confirmation's body (without the key): the key stands for this request
+    # only, and the same key with another body is refused instead of answered as a repeat.
+    request_hash: Mapped[str] = mapped_column(String(64), default="", server_default="")
     amount: Mapped[int]
     paid_at: Mapped[datetime]
     terminal_id: Mapped[str] = mapped_column(String(64))

@@ -59,6 +59,8 @@ PATHS = {
         "operationId": "confirmPayment",
         "summary": "Confirm the payment and issue, exactly once per idempotency key",
         "description": "Retrying with the same key returns the same certificate (200, replayed). "
+                       "The key is bound to the body it first came with: the same key with another "
+                       "body (another amount) is 409 IdempotencyKeyMismatch. "
                        "Another key on a paid request is 409 AlreadyPaid; a key used by another "
                        "request is 409 IdempotencyKeyReused.",
         "security": BEARER,

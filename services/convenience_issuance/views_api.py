@@ -360,7 +360,8 @@ def payment(terminal: Terminal):
     try:
         # A fresh transaction whose first statement is the guarded UPDATE (see confirm_payment).
         with database().transaction(terminal.municipality_id) as db:
-            outcome = issuance.confirm_payment(db, terminal.request_id, key, amount, now, name)
+            outcome = issuance.confirm_payment(db, terminal.request_id, key, amount, now, name,
+                                               issuance.request_hash(data))
             req = db.get(IssuanceRequest, terminal.request_id)
             answer = {**describe(req, outcome.certificate), "replayed": outcome.replayed,
                       "amount_charged": outcome.payment.amount}

@@ -6,7 +6,7 @@ import re
 from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from portal.api import PortalForm
 from wtforms import (BooleanField, DateField, DecimalField, IntegerField, SelectChoice, SelectField,
                      StringField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, \
@@ -83,7 +83,7 @@ def _field(spec: FieldSpec):
     return StringField(label, [Optional(), Length(max=100)])
 
 
-class _RecordForm(FlaskForm):
+class _RecordForm(PortalForm):
     """Base of the generated forms: turns submitted data into model values."""
 
     record_type: RecordType
@@ -119,7 +119,7 @@ def form_class(record_type: RecordType, amend: bool = False) -> type[_RecordForm
     return type(f"{record_type.key.title()}{'Amend' if amend else ''}Form", bases, attrs)
 
 
-class SearchForm(FlaskForm):
+class SearchForm(PortalForm):
     class Meta:
         csrf = False
     q = StringField(_l("氏名・カナ・住民番号"), [Optional(), Length(max=64)])

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from portal.api import PortalForm
 from flask_wtf.file import FileField, MultipleFileField
 from wtforms import StringField, TextAreaField
 from wtforms.validators import Length, Optional
@@ -11,7 +11,7 @@ MAX_TEXT = 200_000
 
 
 
-class ImportForm(FlaskForm):
+class ImportForm(PortalForm):
     """One document from one source: a file, pasted text, or photos of its QR codes."""
 
     MAX_BYTES = 2 * 1024 * 1024  # a notebook of years is a few hundred kilobytes
@@ -39,7 +39,7 @@ class ImportForm(FlaskForm):
         return True
 
 
-class SearchForm(FlaskForm):
+class SearchForm(PortalForm):
     class Meta:
         csrf = False  # a GET search changes nothing
 

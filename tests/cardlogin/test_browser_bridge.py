@@ -223,7 +223,7 @@ def test_kiosk_card_removal_ends_the_session_within_two_seconds(page, start_brid
     login = CardLogin(page)
     page.open(f"/kiosk/{KIOSK_ID}")
     page.shot("cardlogin-kiosk-start")
-    page.follow(page.driver.find_element(By.PARTIAL_LINK_TEXT, "カードでログイン"))
+    page.follow(page.driver.find_element(By.XPATH, "//button[contains(., 'カードでログイン')]"))
     login.open_bridge(start_path=urlsplit(page.driver.current_url).path)
     login.confirm_origin()
     assert page.driver.find_element(By.ID, "pin").get_attribute("readonly") is not None
@@ -263,7 +263,7 @@ def test_kiosk_card_removed_before_the_pin_closes_the_bridge_window(page, start_
     bridge = start_bridge(kiosk=True)
     login = CardLogin(page)
     page.open(f"/kiosk/{KIOSK_ID}")
-    page.follow(page.driver.find_element(By.PARTIAL_LINK_TEXT, "カードでログイン"))
+    page.follow(page.driver.find_element(By.XPATH, "//button[contains(., 'カードでログイン')]"))
     login.open_bridge(start_path=urlsplit(page.driver.current_url).path)
     login.confirm_origin()
     login.tap_pin(PIN[:2])

@@ -33,6 +33,42 @@ def test_card_attempts_are_recorded(card_client, issue_card, make_resident, make
     last = events(db)[-1]
     assert (last.municipality_id, last.subject_kind, last.subject_id) == (city.id, "resident", person.id)
     assert last.certificate_serial == format(card.meta["auth_serial"], "x")
+    # every row names the certificate it concerned, the refused one too
+    serial = format(card.meta["auth_serial"], "x")
+    assert [(e.certificate_serial, "JPKI" in (e.certificate_issuer or "")) for e in events(db)] == [
+        (serial, True)] * 3
+
+
+def test_a_refused_card_is_shown_to_its_citys_administrator(card_client, issue_card, make_resident,
+                                                          make_city, make_staff, sign_in_as, db):
+    """A bound card refused later (here: signed for another site) names itself, and the
+    city it is bound in sees the refusal."""
+    city = make_city()
+    make_resident(city, family="高知", given="花子", birth=date(1990, 4, 1),
+                  address="高知県南国市大そね1番地")
+    card = issue_card()
+    nonce = card_client.login(card).get_json()["nonce"]
+    card_client.post("/auth/enroll", enroll_token(card, nonce))
+    later = CardClient(card_client.client)      # the sign-in renewed the session's CSRF token
+    later.post("/auth/card", login_token(card, later.challenge(), origin="https://phishing.example"))
+    refused = events(db)[-1]
+    serial = format(card.meta["auth_serial"], "x")
+    assert (refused.outcome, refused.certificate_serial, refused.municipality_id) == (
+        "refused", serial, city.id)
+    sign_in_as(make_staff(city, roles=["administrator"], username="boss"))
+    page = card_client.client.get("/staff/auth-events").get_data(as_text=True)
+    assert "SignatureInvalid" in page and serial in page and refused.certificate_issuer in page
+
+
+def test_a_refused_enrollment_names_the_card_it_refused(card_client, issue_card, make_resident,
+                                                      make_city, db):
+    make_resident(make_city(), family="高知", given="花子", birth=date(1990, 4, 1),
+                  address="高知県南国市大そね1番地")
+    card = issue_card(sex="1")     # the registry's 花子 is female
+    card_client.post("/auth/enroll", enroll_token(card, card_client.login(card).get_json()["nonce"]))
+    refused = events(db)[-1]
+    assert (refused.method, refused.outcome) == ("card_enroll", "refused")
+    assert refused.certificate_serial == format(card.meta["auth_serial"], "x")
 
 
 def test_staff_attempts_are_recorded_and_shown_to_the_citys_administrator(

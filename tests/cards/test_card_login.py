@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.cards.models import CardBinding
+from portal.registry.models import Sex
 from portal.sessions.models import UserSession
 from tests.cards.conftest import CardClient, b64, csrf_token, enroll_token, login_token
 from tests.conftest import https_client
@@ -66,6 +67,8 @@ def test_new_session_id_at_sign_in(card_client, client, issue_card, hanako, db):
     ({"given": "華子"}, "一致する住民登録が見つかりません"),
     ({"address": "高知県南国市別の町2番地"}, "一致しない"),
     ({"status": "moved_out"}, "一致しない"),
+    ({"sex": Sex.MALE}, "一致しない"),       # the card says 2 (female)
+    ({"birth": date(1990, 4, 2)}, "一致する住民登録が見つかりません"),
 ])
 def test_enrollment_refused_with_reason(card_client, issue_card, make_resident, city, db,
                                         registry_change, reason):
@@ -274,7 +277,7 @@ def test_rate_limit_per_address(app, card_client):
     responses = [card_client.post("/auth/challenge", {}) for _ in range(5)]
     assert [r.status_code for r in responses] == [200, 200, 200, 429, 429]
     # the page's script posted JSON: the refusal comes back as JSON it can show
-    assert "操作が多すぎます" in responses[-1].get_json()["error"]
+    assert "操作が多すぎます" in responses[-1].get_json()["message"]
 
 
 def test_rate_limit_per_certificate(app, card_client, issue_card, hanako):

@@ -128,6 +128,25 @@ def test_retried_payment_charges_once(terminal, hanako, bind_card, db, city):
     assert count(db, city, IssuedCertificate) == 1
 
 
+def test_idempotency_key_is_bound_to_the_body(terminal, hanako, bind_card, db, city):
+    """The same key with another amount was answered 200 with the first certificate."""
+    terminal.start(bind_card(hanako))
+    terminal.quote("juminhyo")
+    first = terminal.pay("bound-key-0001", 200)
+    assert first.status_code == 201
+    other_body = terminal.pay("bound-key-0001", 100)
+    assert other_body.status_code == 409
+    assert other_body.get_json()["error"] == "IdempotencyKeyMismatch"
+    assert other_body.get_json()["message"]           # the API's Problem shape
+    by_header = terminal.client.post(f"{API}/request/payment", json={"amount": 200},
+                                     headers=terminal.headers(**{"Idempotency-Key": "bound-key-0001"}))
+    assert by_header.status_code == 200                # the same body, the key in the header
+    again = terminal.pay("bound-key-0001", 200)
+    assert again.status_code == 200 and again.get_json()["replayed"] is True
+    assert again.get_json()["certificate"] == first.get_json()["certificate"]
+    assert count(db, city, Payment) == 1
+
+
 def test_idempotency_key_of_another_request_is_refused(app, terminal, hanako, make_resident,
                                                       bind_card, db, city):
     terminal.start(bind_card(hanako))

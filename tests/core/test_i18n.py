@@ -256,7 +256,8 @@ def test_other_pages_in_english(client, path):
 def test_error_messages_in_english(client):
     _english(client)
     body = client.get("/no/such/page", headers={"Accept": "application/json"}).get_json()
-    assert body == {"error": "Page not found", "detail": "Please check the address."}
+    assert body == {"error": "not_found", "message": "Page not found",
+                    "detail": "Please check the address."}
 
 
 def test_staff_sign_in_refusal_in_english(client, make_city):

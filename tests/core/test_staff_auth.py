@@ -65,8 +65,9 @@ def test_lockout_after_five_failures_even_with_the_right_password(client, db, ma
     make_staff(city, username="clerk")
     for _ in range(5):
         password_step(client, city.code, "clerk", "wrong password!!")
-    page = password_step(client, city.code, "clerk", STAFF_PASSWORD).get_data(as_text=True)
-    assert "ロック" in page
+    response = password_step(client, city.code, "clerk", STAFF_PASSWORD)
+    assert response.status_code == 200                      # no TOTP step
+    assert "利用者名またはパスワードが違います" in response.get_data(as_text=True)
     with db.transaction(city.id) as s:
         account = s.query(StaffAccount).filter_by(username="clerk").one()
         assert account.locked_until > datetime.now(timezone.utc).replace(tzinfo=None)
@@ -117,3 +118,83 @@ def test_passwords_are_argon2id_and_long():
     assert hash_password("a long enough passphrase").startswith("$argon2id$")
     with pytest.raises(ValueError):
         hash_password("short")
+
+
+# --- no enumeration, rate limits, the owner told ------------------------------------------
+
+def flashed(response) -> list[str]:
+    return re.findall(r'class="flash[^"]*"[^>]*>\s*([^<]+?)\s*<', response.get_data(as_text=True))
+
+
+def test_unknown_wrong_and_locked_read_the_same(client, db, make_city, make_staff):
+    city = make_city()
+    make_staff(city, username="clerk")
+    unknown = flashed(password_step(client, city.code, "nobody", STAFF_PASSWORD))
+    wrong = flashed(password_step(client, city.code, "clerk", "wrong password!!"))
+    for _ in range(4):
+        locking = flashed(password_step(client, city.code, "clerk", "wrong password!!"))
+    locked = flashed(password_step(client, city.code, "clerk", STAFF_PASSWORD))
+    assert unknown == wrong == locking == locked == ["利用者名またはパスワードが違います。"]
+    with db.transaction(city.id) as s:
+        assert s.query(StaffAccount).filter_by(username="clerk").one().locked_until is not None
+
+
+def test_forty_names_from_one_address_meet_a_429(client, make_city, make_staff):
+    city = make_city()
+    make_staff(city, username="clerk")
+    codes = [password_step(client, city.code, f"user{n}", "spray password 1").status_code
+             for n in range(40)]
+    assert 429 in codes and codes[-1] == 429
+    assert codes.index(429) <= 10                   # STAFF_LOGIN_RATE_LIMIT: 10/minute
+    assert "操作が多すぎます" in password_step(client, city.code, "clerk", STAFF_PASSWORD).get_data(as_text=True)
+
+
+def test_one_account_is_limited_from_many_addresses(app, client, make_city, make_staff):
+    city = make_city()
+    make_staff(city, username="clerk")
+    codes = [client.post("/staff/login", environ_base={"REMOTE_ADDR": f"10.0.0.{n}"}, data={
+        "csrf_token": csrf(client, "/staff/login"), "municipality_code": city.code,
+        "username": "clerk", "password": "wrong password!!"}).status_code for n in range(12)]
+    assert codes[:10] == [200] * 10 and codes[10:] == [429] * 2  # 10/minute per account
+
+
+def test_one_city_is_limited_from_many_addresses(app, client, make_city):
+    app.config["STAFF_LOGIN_CITY_RATE_LIMIT"] = "3/minute"
+    city = make_city()
+    codes = [client.post("/staff/login", environ_base={"REMOTE_ADDR": f"10.0.1.{n}"}, data={
+        "csrf_token": csrf(client, "/staff/login"), "municipality_code": city.code,
+        "username": f"user{n}", "password": "wrong password!!"}).status_code for n in range(5)]
+    assert codes == [200, 200, 200, 429, 429]
+
+
+def test_the_owner_is_told_of_a_lockout_at_the_next_sign_in(client, db, make_city, make_staff):
+    city = make_city()
+    account = make_staff(city, username="clerk")
+    for _ in range(5):
+        password_step(client, city.code, "clerk", "wrong password!!")
+    with db.transaction(city.id) as s:   # the lockout's time has passed
+        s.query(StaffAccount).filter_by(username="clerk").one().locked_until = \
+            datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(seconds=1)
+    password_step(client, city.code, "clerk", STAFF_PASSWORD)
+    page = client.get(totp_step(client, pyotp.TOTP(account.totp_secret).now()).headers["Location"])
+    assert any("一時的にロックされていました" in text for text in flashed(page))
+    with client.session_transaction() as sess:   # another day, another browser session
+        sess.clear()
+    password_step(client, city.code, "clerk", STAFF_PASSWORD)
+    code = pyotp.TOTP(account.totp_secret).at(datetime.now(timezone.utc) + timedelta(seconds=30))
+    page = client.get(totp_step(client, code).headers["Location"])
+    assert not any("ロック" in text for text in flashed(page))   # told once
+
+
+def test_counts_are_shared_through_redis_when_configured(app_config):
+    """Two workers (two apps) with one Redis: together they meet the per-address limit."""
+    import secrets
+    from portal import create_app
+    from tests.conftest import https_client
+    settings = {**app_config, "RATE_LIMIT_STORAGE": "redis://127.0.0.1:6379",
+                "RATELIMIT_KEY_PREFIX": f"test-{secrets.token_hex(6)}", "STAFF_LOGIN_RATE_LIMIT": "4/minute"}
+    workers = [https_client(create_app(settings)) for _ in range(2)]
+    codes = [workers[n % 2].post("/staff/login", data={
+        "csrf_token": csrf(workers[n % 2], "/staff/login"), "municipality_code": "999999",
+        "username": f"user{n}", "password": "x"}).status_code for n in range(6)]
+    assert codes == [200] * 4 + [429] * 2
