@@ -7,8 +7,8 @@ import logging
 import secrets
 
 from cryptography.hazmat.primitives import serialization
-from flask import (Blueprint, abort, current_app, jsonify, render_template, request, session,
-                   url_for)
+from flask import (Blueprint, abort, current_app, flash, jsonify, render_template, request,
+                   session, url_for)
 from flask_babel import gettext as _
 
 from portal.audit.auth_events import record_attempt
@@ -17,7 +17,8 @@ from portal.auth import (Viewer, current_viewer, remember_next, safe_next, sign_
 from portal.cards.errors import CardTokenError, MalformedToken, TokenTooLarge
 from portal.cards.models import CardBinding
 from portal.cards.services import (EnrollmentRefused, bind, consume_challenge, find_binding,
-                                   issue_challenge, match_resident, validators)
+                                   init_app, issue_challenge, match_resident, revocation_reference,
+                                   revoked_since_sign_in, validators)
 from portal.cards.validation import MAX_TOKEN_BYTES, parse_token
 from portal.extensions import database, limiter
 from portal.metering.services import record_usage
@@ -28,6 +29,25 @@ bp = Blueprint("cards", __name__, url_prefix="/auth")
 log = logging.getLogger("madoguchi.auth")
 
 PURPOSES = ("login", "bind_staff")
+
+
+@bp.record_once
+def _start(state) -> None:
+    init_app(state.app)
+
+
+@bp.before_app_request
+def end_sessions_of_revoked_cards() -> None:
+    """A session opened with a card ends at its next request once a CRL lists the card
+    (after `madoguchi card refresh-crls`), for residents and staff alike."""
+    reference = session.get("card")
+    if not reference or current_viewer() is None or not revoked_since_sign_in(reference):
+        return
+    viewer = current_viewer()
+    log.warning("session of %s %s ended: certificate serial %s revoked", viewer.kind, viewer.id,
+                reference["serial"])
+    sign_out("certificate_revoked")
+    flash(_("ご利用の電子証明書が失効したため、ログアウトしました。市区町村の窓口にお問い合わせください。"), "info")
 
 
 def portal_origin() -> str:
@@ -94,7 +114,7 @@ def _card_login():
             db.expunge(binding)
     if binding is None:
         return _start_enrollment(checked)
-    return _sign_in_bound(binding)
+    return _sign_in_bound(binding, checked)
 
 
 def _read_json_token() -> dict:
@@ -106,7 +126,7 @@ def _read_json_token() -> dict:
     return token
 
 
-def _sign_in_bound(binding: CardBinding, method: str = "card"):
+def _sign_in_bound(binding: CardBinding, checked, method: str = "card"):
     with database().transaction(binding.municipality_id) as db:
         if binding.staff_id is not None:
             account = db.get(StaffAccount, binding.staff_id)
@@ -123,6 +143,7 @@ def _sign_in_bound(binding: CardBinding, method: str = "card"):
         record_usage(db, "core", "sign_in")
     target = safe_next(session.get("login_next")) or url_for("public.home")
     sign_in(viewer, kiosk=bool(session.get("kiosk_id")))   # a kiosk stays a kiosk
+    session["card"] = revocation_reference(checked)
     record_attempt(method, "ok", municipality_id=viewer.municipality_id, subject_kind=viewer.kind,
                    subject_id=viewer.id, certificate_serial=binding.serial)
     return {"status": "signed_in", "redirect": target}
@@ -179,7 +200,7 @@ def _enroll():
     with database().transaction(municipality_id) as db:
         binding = find_binding(db, auth)
         db.expunge(binding)
-    return _sign_in_bound(binding, "card_enroll")
+    return _sign_in_bound(binding, auth, "card_enroll")
 
 
 def _pending_certificate(pending: dict):
