@@ -315,11 +315,25 @@ def _authority_key_id(crl: x509.CertificateRevocationList) -> bytes | None:
         return None
 
 
-@functools.lru_cache(maxsize=4096)
+_KEYS: dict[tuple[int, int], tuple] = {}
+_KEYS_HELD = 4096
+
+
 def crl_keys(cert: x509.Certificate, issuer: x509.Certificate) -> tuple[tuple[bytes, str | None], ...]:
     """The index keys that may cover `cert`: its partition's CRL, then the CA's whole CRL.
-    Cached: validated certificates are the same objects from login to login."""
-    return ((_fingerprint(issuer), _key(_partition_of_cert(cert))), (_fingerprint(issuer), None))
+
+    Remembered by object identity: the validator hands over the same certificate objects
+    from login to login, and hashing a Certificate (what lru_cache would do) walks its
+    whole parsed structure, costing more than the lookup itself. The entry holds the
+    objects, so their ids cannot be reused while it exists."""
+    hit = _KEYS.get((id(cert), id(issuer)))
+    if hit is not None and hit[0] is cert and hit[1] is issuer:
+        return hit[2]
+    keys = ((_fingerprint(issuer), _key(_partition_of_cert(cert))), (_fingerprint(issuer), None))
+    if len(_KEYS) >= _KEYS_HELD:
+        _KEYS.clear()
+    _KEYS[(id(cert), id(issuer))] = (cert, issuer, keys)
+    return keys
 
 
 @functools.lru_cache(maxsize=64)

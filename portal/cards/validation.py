@@ -16,6 +16,7 @@ import binascii
 import functools
 import hashlib
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -48,15 +49,16 @@ CACHED_CERTIFICATES = 4096  # per cache: a busy morning's distinct cards, a few 
 
 
 class ExpiringCache:
-    """A bounded, thread-safe map whose entries each carry their own expiry; the least
-    recently used entry goes first when full, so memory stays bounded whatever is posted."""
+    """A bounded, thread-safe map whose entries each carry their own expiry (a POSIX
+    timestamp: comparing floats costs less than making a datetime); the least recently
+    used entry goes first when full, so memory stays bounded whatever is posted."""
 
     def __init__(self, size: int = CACHED_CERTIFICATES) -> None:
         self.size = size
-        self._entries: OrderedDict[bytes, tuple[Any, datetime]] = OrderedDict()
+        self._entries: OrderedDict[bytes, tuple[Any, float]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: bytes, now: datetime) -> Any | None:
+    def get(self, key: bytes, now: float) -> Any | None:
         with self._lock:
             hit = self._entries.get(key)
             if hit is None:
@@ -67,7 +69,7 @@ class ExpiringCache:
             self._entries.move_to_end(key)
             return hit[0]
 
-    def put(self, key: bytes, value: Any, until: datetime) -> None:
+    def put(self, key: bytes, value: Any, until: float) -> None:
         with self._lock:
             self._entries[key] = (value, until)
             self._entries.move_to_end(key)
@@ -144,7 +146,7 @@ class TokenValidator:
 
     def _validate(self, cert: x509.Certificate, fingerprint: bytes) -> ValidatedCertificate:
         now = self.clock()
-        checked = self.checked.get(fingerprint, now)
+        checked = self.checked.get(fingerprint, now.timestamp())
         if checked is None:
             checked = self._check_once(cert, fingerprint, now)
         if now < checked.not_before or now > checked.not_after:
@@ -166,7 +168,8 @@ class TokenValidator:
                            max(cert.not_valid_before_utc, issuer.not_valid_before_utc), until)
         revocation_until = getattr(self.revocation, "fresh_until", None)
         data_until = revocation_until(cert, issuer) if revocation_until else None
-        self.checked.put(fingerprint, checked, until if data_until is None else min(until, data_until))
+        self.checked.put(fingerprint, checked,
+                         (until if data_until is None else min(until, data_until)).timestamp())
         return checked
 
 
@@ -197,7 +200,7 @@ def parse_token(token: Any, prefix: str = "") -> CardToken:
 def _parse_certificate(cert_der: bytes, fingerprint: bytes) -> tuple[x509.Certificate, rsa.RSAPublicKey]:
     """The parsed certificate and key, remembered per fingerprint until the certificate
     expires (a parse does not depend on the time; the expiry only frees memory)."""
-    now = datetime.now(timezone.utc)
+    now = time.time()
     hit = _parsed.get(fingerprint, now)
     if hit is not None:
         return hit
@@ -208,7 +211,7 @@ def _parse_certificate(cert_der: bytes, fingerprint: bytes) -> tuple[x509.Certif
     key = certificate.public_key()
     if not isinstance(key, rsa.RSAPublicKey):
         raise WrongCertificateType("not an RSA certificate")
-    _parsed.put(fingerprint, (certificate, key), max(certificate.not_valid_after_utc, now))
+    _parsed.put(fingerprint, (certificate, key), max(certificate.not_valid_after_utc.timestamp(), now))
     return certificate, key
 
 
