@@ -199,11 +199,10 @@ class SerialTable:
         if block < 0:
             return False
         start = self._offset + block * self.BLOCK * self.width
-        rows = self._buffer[start:min(start + self.BLOCK * self.width,
-                                      self._offset + self._count * self.width)]
-        at = rows.find(key)
-        while at >= 0 and at % self.width:      # a match across two rows is no match
-            at = rows.find(key, at + 1)
+        end = min(start + self.BLOCK * self.width, self._offset + self._count * self.width)
+        at = self._buffer.find(key, start, end)           # in place: no copy of the block
+        while at >= 0 and (at - self._offset) % self.width:   # across two rows: no match
+            at = self._buffer.find(key, at + 1, end)
         return at >= 0
 
 

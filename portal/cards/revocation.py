@@ -180,7 +180,7 @@ class CrlStore:
         if crl is None:
             raise RevocationUnavailable(f"no fresh CRL for issuer {issuer.subject.rfc4514_string()} "
                                         f"partition {crl_keys(cert, issuer)[0][1]}")
-        if cert.serial_number in crl.serials:
+        if _serial(cert, issuer) in crl.serials:
             raise CertificateRevoked(f"serial {cert.serial_number:x} listed in {crl.source}")
 
     def fresh_until(self, cert: x509.Certificate, issuer: x509.Certificate) -> datetime | None:
@@ -326,14 +326,23 @@ def crl_keys(cert: x509.Certificate, issuer: x509.Certificate) -> tuple[tuple[by
     from login to login, and hashing a Certificate (what lru_cache would do) walks its
     whole parsed structure, costing more than the lookup itself. The entry holds the
     objects, so their ids cannot be reused while it exists."""
+    return _facts(cert, issuer)[0]
+
+
+def _serial(cert: x509.Certificate, issuer: x509.Certificate) -> int:
+    """cert.serial_number, converted from the certificate once rather than per login."""
+    return _facts(cert, issuer)[1]
+
+
+def _facts(cert: x509.Certificate, issuer: x509.Certificate) -> tuple:
     hit = _KEYS.get((id(cert), id(issuer)))
     if hit is not None and hit[0] is cert and hit[1] is issuer:
         return hit[2]
     keys = ((_fingerprint(issuer), _key(_partition_of_cert(cert))), (_fingerprint(issuer), None))
     if len(_KEYS) >= _KEYS_HELD:
         _KEYS.clear()
-    _KEYS[(id(cert), id(issuer))] = (cert, issuer, keys)
-    return keys
+    _KEYS[(id(cert), id(issuer))] = (cert, issuer, (keys, cert.serial_number))
+    return keys, cert.serial_number
 
 
 @functools.lru_cache(maxsize=64)

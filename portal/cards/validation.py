@@ -42,7 +42,15 @@ SIGNING_POLICY_OID = "1.2.392.200149.8.5.1.1.20"
 
 def signed_data(origin: str, nonce: str) -> bytes:
     """What the card signs (hashed once more by the card's DigestInfo): origin ‖ nonce."""
-    return hashlib.sha256(origin.encode()).digest() + hashlib.sha256(nonce.encode()).digest()
+    return _origin_hash(origin) + hashlib.sha256(nonce.encode()).digest()
+
+
+@functools.lru_cache(maxsize=16)
+def _origin_hash(origin: str) -> bytes:
+    return hashlib.sha256(origin.encode()).digest()   # a portal has one or two origins
+
+
+_PKCS1, _SHA256 = padding.PKCS1v15(), hashes.SHA256()   # stateless: made once
 
 
 CACHED_CERTIFICATES = 4096  # per cache: a busy morning's distinct cards, a few MiB
@@ -285,6 +293,6 @@ def check_validity(cert: x509.Certificate, now: datetime) -> None:
 def verify_signature(token: CardToken, origin: str, nonce: str) -> None:
     try:
         key = token.public_key or token.certificate.public_key()
-        key.verify(token.signature, signed_data(origin, nonce), padding.PKCS1v15(), hashes.SHA256())
+        key.verify(token.signature, signed_data(origin, nonce), _PKCS1, _SHA256)
     except InvalidSignature:
         raise SignatureInvalid(f"signature over origin {origin} does not verify") from None
