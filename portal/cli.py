@@ -104,11 +104,14 @@ def _register_groups() -> None:
     from portal.tenancy.cli import municipality
     for group in (municipality, staff, registry, oidc, cloud, demo):
         cli.add_command(group)
+    from portal.cards.cli import card as server_card, refresh_crls
     try:
         from smartcard.cli import card, pki
     except ImportError:  # a server install without the card side
+        cli.add_command(server_card)
         return
     from smartcard.bridge.cli import bridge
+    card.add_command(refresh_crls)
     cli.add_command(card)
     cli.add_command(pki)
     cli.add_command(bridge)

@@ -21,8 +21,11 @@ DEFAULTS: dict[str, Any] = {
     "CARD_TRUST_ANCHORS": [],
     # JPKI signing CA certificates: enables first-use enrollment by the signing certificate.
     "CARD_SIGNING_TRUST_ANCHORS": [],
-    # CRL files or URLs (partitioned CRLs welcome); refreshed when nextUpdate passes.
+    # CRL files or URLs (partitioned CRLs welcome). Indexed at start-up when no index exists;
+    # afterwards `madoguchi card refresh-crls` (cron, and after publishing a CRL) refreshes them.
     "CARD_CRLS": [],
+    # Where the CRL indexes live, shared by every worker (default <instance>/crl-index).
+    "CARD_CRL_INDEX_DIR": None,
     # An OCSP responder asked beside the CRLs (J-LIS gives access to certified relying
     # parties); either source that vouches is enough, either that says revoked refuses.
     "CARD_OCSP_URL": None,

@@ -59,7 +59,7 @@ def card_settings(pki) -> dict:
     crls = sorted(str(p) for p in (pki.directory / "crl").glob("*.crl"))
     return {"CARD_TRUST_ANCHORS": [str(pki.directory / f"auth-ca-g{g}.pem") for g in (1, 2)],
             "CARD_SIGNING_TRUST_ANCHORS": [str(pki.directory / f"signing-ca-g{g}.pem") for g in (1, 2)],
-            "CARD_CRLS": crls}
+            "CARD_CRLS": crls, "CARD_CRL_INDEX_DIR": str(pki.directory / "crl-index")}
 
 
 @pytest.fixture

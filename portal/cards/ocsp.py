@@ -131,7 +131,7 @@ def verify_response_signature(response: ocsp.OCSPResponse, issuer: x509.Certific
                               now: datetime) -> None:
     """The issuer signed it, or a responder certificate the issuer delegated OCSP to."""
     signer = issuer if _names_responder(response, issuer) else _delegated_responder(response, issuer, now)
-    _verify(signer.public_key(), response.signature, response.tbs_response_bytes,
+    verify_with_key(signer.public_key(), response.signature, response.tbs_response_bytes,
             response.signature_hash_algorithm)
 
 
@@ -162,7 +162,7 @@ def _delegated_responder(response, issuer, now) -> x509.Certificate:
     raise ValueError("signed neither by the issuer nor by a responder the issuer delegated to")
 
 
-def _verify(key, signature: bytes, data: bytes, algorithm) -> None:
+def verify_with_key(key, signature: bytes, data: bytes, algorithm) -> None:
     if isinstance(key, rsa.RSAPublicKey):
         key.verify(signature, data, padding.PKCS1v15(), algorithm)
     elif isinstance(key, ec.EllipticCurvePublicKey):

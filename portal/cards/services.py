@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from portal.cards.errors import CardTokenError, NonceInvalid
 from portal.cards.models import CardBinding, LoginChallenge
 from portal.cards.ocsp import OcspClient
-from portal.cards.revocation import CrlStore, RevocationSources
+from portal.cards.revocation import CrlStore, RevocationSources, crl_keys
 from portal.cards.validation import (AUTH_POLICY_OID, SIGNING_POLICY_OID, TokenValidator,
                                      ValidatedCertificate)
 from portal.db import across_municipalities
@@ -59,6 +59,7 @@ def consume_challenge(db: Session, nonce: str | None, binding: str | None, purpo
 class Validators:
     auth: TokenValidator
     signing: TokenValidator | None
+    crls: CrlStore
 
 
 def load_certificates(paths) -> tuple[x509.Certificate, ...]:
@@ -71,7 +72,7 @@ def load_certificates(paths) -> tuple[x509.Certificate, ...]:
 
 
 def validators(app: Flask | None = None) -> Validators:
-    """Built once per app from configuration, then immutable."""
+    """Built once per app from configuration (at start-up, see `init_app`), then immutable."""
     app = app or current_app
     cached = app.extensions.get("madoguchi.card_validators")
     if cached is None:
@@ -83,8 +84,10 @@ def validators(app: Flask | None = None) -> Validators:
 def _build_validators(config) -> Validators:
     auth_cas = load_certificates(config["CARD_TRUST_ANCHORS"])
     signing_cas = load_certificates(config.get("CARD_SIGNING_TRUST_ANCHORS") or [])
-    crls = CrlStore(list(config.get("CARD_CRLS") or []), list(auth_cas + signing_cas))
-    crls.load_all()
+    crls = CrlStore(list(config.get("CARD_CRLS") or []), list(auth_cas + signing_cas),
+                    cache_dir=Path(config["CARD_CRL_INDEX_DIR"]))
+    # Only what no process has indexed yet: fetching and re-checking is the refresher's job.
+    crls.refresh(missing_only=True)
     sources: list = [crls]
     if config.get("CARD_OCSP_URL"):
         sources.append(OcspClient(config["CARD_OCSP_URL"],
@@ -95,7 +98,30 @@ def _build_validators(config) -> Validators:
     if signing_cas:
         signing = TokenValidator(signing_cas, revocation, frozenset({SIGNING_POLICY_OID}),
                                  key_usages=frozenset({"digital_signature", "content_commitment"}))
-    return Validators(auth, signing)
+    return Validators(auth, signing, crls)
+
+
+def init_app(app: Flask) -> None:
+    """At start-up, not in the first login: trust anchors read, CRL indexes mapped (built
+    when missing). A deployment without card login configured skips this."""
+    app.config.setdefault("CARD_CRL_INDEX_DIR", None)
+    if not app.config["CARD_CRL_INDEX_DIR"]:
+        app.config["CARD_CRL_INDEX_DIR"] = str(Path(app.instance_path) / "crl-index")
+    if app.config.get("CARD_TRUST_ANCHORS"):
+        validators(app)
+
+
+def revocation_reference(cert: ValidatedCertificate) -> dict:
+    """What a session keeps of the certificate it was opened with, to notice its revocation:
+    the CA's fingerprint, the CRL partition and the serial (nothing about the person)."""
+    (issuer, partition), _whole = crl_keys(cert.certificate, cert.issuer)
+    return {"issuer": issuer.hex(), "partition": partition, "serial": cert.serial_hex}
+
+
+def revoked_since_sign_in(reference: dict, app: Flask | None = None) -> bool:
+    """Whether a CRL now held lists the certificate a session was opened with."""
+    return validators(app).crls.listed(bytes.fromhex(reference["issuer"]), reference["partition"],
+                                       int(reference["serial"], 16))
 
 
 # -- bindings and enrollment ----------------------------------------------------------------

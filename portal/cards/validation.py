@@ -3,13 +3,21 @@
 The order follows card-login-protocol.md: shape and size → certificate → key usage →
 policy → chain to a configured JPKI CA (generations share one DN: the signature decides)
 → validity now → revocation (CRLs, optionally OCSP) → the origin-bound signature. The nonce is consumed by the
-caller before the certificate is looked at, so a replay costs no cryptography."""
+caller before the certificate is looked at, so a replay costs no cryptography.
+
+What cannot change between two logins with the same certificate (its parse, key usage,
+policy and chain) is remembered per SHA-256 fingerprint until the certificate, its CA or
+the revocation data covering it expires; validity, revocation and the origin signature are
+checked on every token."""
 from __future__ import annotations
 
 import base64
 import binascii
 import functools
 import hashlib
+import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable
@@ -23,7 +31,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 from portal.cards.errors import (CertificateExpired, CertificateNotYetValid, MalformedToken,
                                  SignatureInvalid, TokenTooLarge, UntrustedCertificate,
                                  WrongCertificateType)
-from portal.cards.revocation import RevocationCheck
+from portal.cards.revocation import RevocationCheck, subject_key_id as _key_id
 
 TOKEN_FORMAT = "madoguchi-jpki:1"
 MAX_TOKEN_BYTES = 12 * 1024
@@ -34,7 +42,51 @@ SIGNING_POLICY_OID = "1.2.392.200149.8.5.1.1.20"
 
 def signed_data(origin: str, nonce: str) -> bytes:
     """What the card signs (hashed once more by the card's DigestInfo): origin ‖ nonce."""
-    return hashlib.sha256(origin.encode()).digest() + hashlib.sha256(nonce.encode()).digest()
+    return _origin_hash(origin) + hashlib.sha256(nonce.encode()).digest()
+
+
+@functools.lru_cache(maxsize=16)
+def _origin_hash(origin: str) -> bytes:
+    return hashlib.sha256(origin.encode()).digest()   # a portal has one or two origins
+
+
+_PKCS1, _SHA256 = padding.PKCS1v15(), hashes.SHA256()   # stateless: made once
+
+
+CACHED_CERTIFICATES = 4096  # per cache: a busy morning's distinct cards, a few MiB
+
+
+class ExpiringCache:
+    """A bounded, thread-safe map whose entries each carry their own expiry (a POSIX
+    timestamp: comparing floats costs less than making a datetime); the least recently
+    used entry goes first when full, so memory stays bounded whatever is posted."""
+
+    def __init__(self, size: int = CACHED_CERTIFICATES) -> None:
+        self.size = size
+        self._entries: OrderedDict[bytes, tuple[Any, float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: bytes, now: float) -> Any | None:
+        with self._lock:
+            hit = self._entries.get(key)
+            if hit is None:
+                return None
+            if hit[1] <= now:
+                del self._entries[key]
+                return None
+            self._entries.move_to_end(key)
+            return hit[0]
+
+    def put(self, key: bytes, value: Any, until: float) -> None:
+        with self._lock:
+            self._entries[key] = (value, until)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
 
 
 @dataclass(frozen=True)
@@ -42,6 +94,8 @@ class CardToken:
     certificate: x509.Certificate
     certificate_der: bytes
     signature: bytes
+    fingerprint: bytes = b""          # SHA-256 of certificate_der
+    public_key: Any = None            # the certificate's key, parsed once per certificate
 
 
 @dataclass(frozen=True)
@@ -49,17 +103,26 @@ class ValidatedCertificate:
     certificate: x509.Certificate
     issuer: x509.Certificate
 
-    @property
+    # Cached: a ValidatedCertificate is kept across logins with the same certificate.
+    @functools.cached_property
     def serial_hex(self) -> str:
         return format(self.certificate.serial_number, "x")
 
-    @property
+    @functools.cached_property
     def issuer_name(self) -> str:
         return self.certificate.issuer.rfc4514_string()
 
-    @property
+    @functools.cached_property
     def fingerprint(self) -> str:
         return self.certificate.fingerprint(hashes.SHA256()).hex()
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """What a certificate's static checks found, with the dates its validity check needs."""
+    validated: ValidatedCertificate
+    not_before: datetime
+    not_after: datetime
 
 
 @dataclass(frozen=True)
@@ -71,6 +134,7 @@ class TokenValidator:
     policy_oids: frozenset[str] = frozenset({AUTH_POLICY_OID})
     key_usages: frozenset[str] = frozenset({"digital_signature"})
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc))
+    checked: ExpiringCache = field(default_factory=ExpiringCache, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not self.trust_anchors:
@@ -80,18 +144,48 @@ class TokenValidator:
         return parse_token(token, field_prefix)
 
     def validate(self, token: CardToken, origin: str, nonce: str) -> ValidatedCertificate:
-        validated = self.validate_certificate(token.certificate)
+        fingerprint = token.fingerprint or _sha256(token.certificate_der)
+        validated = self._validate(token.certificate, fingerprint)
         verify_signature(token, origin, nonce)
         return validated
 
     def validate_certificate(self, cert: x509.Certificate) -> ValidatedCertificate:
+        return self._validate(cert, cert.fingerprint(hashes.SHA256()))
+
+    def _validate(self, cert: x509.Certificate, fingerprint: bytes) -> ValidatedCertificate:
+        now = self.clock()
+        checked = self.checked.get(fingerprint, now.timestamp())
+        if checked is None:
+            checked = self._check_once(cert, fingerprint, now)
+        if now < checked.not_before or now > checked.not_after:
+            check_validity(cert, now)  # one of them raises the precise error
+            check_validity(checked.validated.issuer, now)
+        validated = checked.validated
+        self.revocation.check(validated.certificate, validated.issuer)
+        return validated
+
+    def _check_once(self, cert: x509.Certificate, fingerprint: bytes, now: datetime) -> _Checked:
+        """The checks whose outcome only time can change; remembered until it does."""
         check_key_usage(cert, self.key_usages)
         check_policy(cert, self.policy_oids)
         issuer = find_issuer(cert, self.trust_anchors)
-        check_validity(cert, self.clock())
-        check_validity(issuer, self.clock())
-        self.revocation.check(cert, issuer)
-        return ValidatedCertificate(cert, issuer)
+        check_validity(cert, now)
+        check_validity(issuer, now)
+        until = min(cert.not_valid_after_utc, issuer.not_valid_after_utc)
+        checked = _Checked(ValidatedCertificate(cert, issuer),
+                           max(cert.not_valid_before_utc, issuer.not_valid_before_utc), until)
+        revocation_until = getattr(self.revocation, "fresh_until", None)
+        data_until = revocation_until(cert, issuer) if revocation_until else None
+        self.checked.put(fingerprint, checked,
+                         (until if data_until is None else min(until, data_until)).timestamp())
+        return checked
+
+
+_parsed = ExpiringCache()
+
+
+def _sha256(data: bytes) -> bytes:
+    return hashlib.sha256(data).digest()
 
 
 def parse_token(token: Any, prefix: str = "") -> CardToken:
@@ -104,15 +198,29 @@ def parse_token(token: Any, prefix: str = "") -> CardToken:
         raise MalformedToken("algorithm must be RS256")
     cert_der = _b64(token, prefix + "certificate", MAX_CERTIFICATE_BYTES)
     signature = _b64(token, prefix + "signature", 512)
+    fingerprint = _sha256(cert_der)
+    certificate, key = _parse_certificate(cert_der, fingerprint)
+    if len(signature) != key.key_size // 8:
+        raise MalformedToken(f"signature of {len(signature)} bytes")
+    return CardToken(certificate, cert_der, signature, fingerprint, key)
+
+
+def _parse_certificate(cert_der: bytes, fingerprint: bytes) -> tuple[x509.Certificate, rsa.RSAPublicKey]:
+    """The parsed certificate and key, remembered per fingerprint until the certificate
+    expires (a parse does not depend on the time; the expiry only frees memory)."""
+    now = time.time()
+    hit = _parsed.get(fingerprint, now)
+    if hit is not None:
+        return hit
     try:
         certificate = x509.load_der_x509_certificate(cert_der)
     except ValueError as exc:
         raise MalformedToken(f"certificate does not parse: {exc}") from None
-    if not isinstance(certificate.public_key(), rsa.RSAPublicKey):
+    key = certificate.public_key()
+    if not isinstance(key, rsa.RSAPublicKey):
         raise WrongCertificateType("not an RSA certificate")
-    if len(signature) != certificate.public_key().key_size // 8:
-        raise MalformedToken(f"signature of {len(signature)} bytes")
-    return CardToken(certificate, cert_der, signature)
+    _parsed.put(fingerprint, (certificate, key), max(certificate.not_valid_after_utc.timestamp(), now))
+    return certificate, key
 
 
 def _b64(token: dict, name: str, limit: int) -> bytes:
@@ -175,14 +283,6 @@ def _authority_key_id(cert: x509.Certificate) -> bytes | None:
         return None
 
 
-@functools.lru_cache(maxsize=64)
-def _key_id(anchor: x509.Certificate) -> bytes | None:
-    try:
-        return anchor.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
-    except x509.ExtensionNotFound:
-        return None
-
-
 def check_validity(cert: x509.Certificate, now: datetime) -> None:
     if now < cert.not_valid_before_utc:
         raise CertificateNotYetValid(f"serial {cert.serial_number:x} valid from {cert.not_valid_before_utc}")
@@ -192,7 +292,7 @@ def check_validity(cert: x509.Certificate, now: datetime) -> None:
 
 def verify_signature(token: CardToken, origin: str, nonce: str) -> None:
     try:
-        token.certificate.public_key().verify(token.signature, signed_data(origin, nonce),
-                                              padding.PKCS1v15(), hashes.SHA256())
+        key = token.public_key or token.certificate.public_key()
+        key.verify(token.signature, signed_data(origin, nonce), _PKCS1, _SHA256)
     except InvalidSignature:
         raise SignatureInvalid(f"signature over origin {origin} does not verify") from None

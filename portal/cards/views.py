@@ -8,8 +8,8 @@ import secrets
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from flask import (Blueprint, abort, current_app, jsonify, render_template, request, session,
-                   url_for)
+from flask import (Blueprint, abort, current_app, flash, jsonify, render_template, request,
+                   session, url_for)
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -19,7 +19,8 @@ from portal.auth import (Viewer, current_viewer, remember_next, safe_next, sign_
 from portal.cards.errors import CardTokenError, MalformedToken, TokenTooLarge
 from portal.cards.models import CardBinding
 from portal.cards.services import (EnrollmentRefused, bind, consume_challenge, find_binding,
-                                   issue_challenge, match_resident, validators)
+                                   init_app, issue_challenge, match_resident, revocation_reference,
+                                   revoked_since_sign_in, validators)
 from portal.cards.validation import MAX_TOKEN_BYTES, parse_token
 from portal.db import across_municipalities
 from portal.extensions import db_for, get_db, limiter
@@ -32,6 +33,25 @@ bp = Blueprint("cards", __name__, url_prefix="/auth")
 log = logging.getLogger("madoguchi.auth")
 
 PURPOSES = ("login", "bind_staff")
+
+
+@bp.record_once
+def _start(state) -> None:
+    init_app(state.app)
+
+
+@bp.before_app_request
+def end_sessions_of_revoked_cards() -> None:
+    """A session opened with a card ends at its next request once a CRL lists the card
+    (after `madoguchi card refresh-crls`), for residents and staff alike."""
+    reference = session.get("card")
+    if not reference or current_viewer() is None or not revoked_since_sign_in(reference):
+        return
+    viewer = current_viewer()
+    log.warning("session of %s %s ended: certificate serial %s revoked", viewer.kind, viewer.id,
+                reference["serial"])
+    sign_out("certificate_revoked")
+    flash(_("ご利用の電子証明書が失効したため、ログアウトしました。市区町村の窓口にお問い合わせください。"), "info")
 
 
 def portal_origin() -> str:
@@ -93,7 +113,7 @@ def _card_login():
     binding = find_binding(get_db(), checked)
     if binding is None:
         return _start_enrollment(checked)
-    return _sign_in_bound(binding)
+    return _sign_in_bound(binding, checked)
 
 
 def _read_json_token() -> dict:
@@ -105,7 +125,7 @@ def _read_json_token() -> dict:
     return token
 
 
-def _sign_in_bound(binding: CardBinding, method: str = "card"):
+def _sign_in_bound(binding: CardBinding, checked, method: str = "card"):
     db = db_for(binding.municipality_id)
     if binding.staff_id is not None:
         account = db.get(StaffAccount, binding.staff_id)
@@ -122,6 +142,7 @@ def _sign_in_bound(binding: CardBinding, method: str = "card"):
     record_usage(db, "core", "sign_in")
     target = safe_next(session.get("login_next")) or url_for("public.home")
     sign_in(viewer, kiosk=bool(session.get("kiosk_id")))   # a kiosk stays a kiosk
+    session["card"] = revocation_reference(checked)
     record_attempt(method, "ok", municipality_id=viewer.municipality_id, subject_kind=viewer.kind,
                    subject_id=viewer.id, certificate=(binding.issuer, binding.serial))
     return {"status": "signed_in", "redirect": target}
@@ -174,7 +195,7 @@ def _enroll():
     session.pop("pending_auth", None)
     log.info("card enrolled: resident %s auth serial %s", resident_id, auth.serial_hex)
     db.flush()
-    return _sign_in_bound(find_binding(db, auth), "card_enroll")
+    return _sign_in_bound(find_binding(db, auth), auth, "card_enroll")
 
 
 def _pending_certificate(pending: dict):

@@ -165,7 +165,8 @@ _WAREKI = re.compile(r"(令和|平成|昭和|大正|明治|[RHSTM])\s*(元|\d{1,
 
 def parse_date(text: str) -> date:
     """YYYY-MM-DD (or YYYY/MM/DD), or 和暦: R2.4.1, 令和2年4月1日, 令和元年5月1日."""
-    text = unicodedata.normalize("NFKC", text).strip()
+    # NFKC leaves ASCII as it is: most dates skip it.
+    text = (text if text.isascii() else unicodedata.normalize("NFKC", text)).strip()
     if m := _ISO.fullmatch(text):
         return _make_date(int(m[1]), int(m[2]), int(m[3]), text)
     if m := _WAREKI.fullmatch(text):
@@ -224,6 +225,8 @@ _KATAKANA = re.compile(r"[\u30A1-\u30FA\u30FC-\u30FE ]+")
 
 
 def parse_kana(text: str) -> str:
+    if _KATAKANA.fullmatch(text) and "  " not in text and text[0] != " " != text[-1]:
+        return text.replace(" ", "\u3000")   # already what NFKC and the clean-up would give
     value = re.sub(r" +", " ", unicodedata.normalize("NFKC", text)).strip()
     if not _KATAKANA.fullmatch(value):
         raise CellError(f"カタカナで入力してください ({text})")
@@ -231,6 +234,8 @@ def parse_kana(text: str) -> str:
 
 
 def parse_amount(text: str) -> int:
+    if text.isascii() and text.isdigit():
+        return int(text)
     folded = unicodedata.normalize("NFKC", text).replace(",", "").replace("円", "").strip()
     if not folded.isdigit():
         raise CellError(f"0以上の整数で入力してください ({text})")
@@ -258,9 +263,7 @@ def decode(data: bytes, encoding: str = "auto") -> tuple[str, str]:
 
     `auto` tries UTF-8 first because a CP932 file is almost never valid UTF-8, while the
     reverse happens easily. Returns (text, encoding name used)."""
-    if encoding not in ("auto", "utf-8", "cp932"):
-        raise ValueError(f"encoding must be auto, utf-8 or cp932, not {encoding!r}")
-    candidates = ["utf-8", "cp932"] if encoding == "auto" else [encoding]
+    candidates = _candidates(encoding)
     failure: UnicodeDecodeError | None = None
     for name in candidates:
         try:
@@ -289,35 +292,21 @@ def _open_binary(source: bytes | str | os.PathLike) -> BinaryIO:
 _CHUNK = 1 << 20
 
 
-def _sniff(source, encoding: str) -> tuple[str, tuple[int, bool]]:
-    """The encoding `decode` would pick and the row estimate, found by decoding the file
-    in chunks and keeping nothing. A file that will not decode goes through `decode` itself
-    so its error (and row) are the same."""
+def _candidates(encoding: str) -> list[str]:
     if encoding not in ("auto", "utf-8", "cp932"):
         raise ValueError(f"encoding must be auto, utf-8 or cp932, not {encoding!r}")
-    for name in (["utf-8", "cp932"] if encoding == "auto" else [encoding]):
-        counted = _decodes(source, name)
-        if counted is not None:
-            return name, counted
-    decode(_read_source(source), encoding)  # raises ImportFailed naming the row
-    raise AssertionError("decode accepted a file the chunked decoder refused")
+    return ["utf-8", "cp932"] if encoding == "auto" else [encoding]
 
 
-def _decodes(source, name: str) -> tuple[int, bool] | None:
-    """(newline count, ends with a newline) if the whole file decodes as `name`, else None.
-    A newline byte is never part of a multi-byte character in UTF-8 or CP932, so counting
-    bytes counts the lines `decode` would see."""
-    decoder = codecs.getincrementaldecoder("utf-8-sig" if name == "utf-8" else name)()
+def _count_lines(source) -> tuple[int, bool]:
+    """(newline count, ends with a newline), from the bytes: no decoding. A newline byte is
+    never part of a multi-byte character in UTF-8 or CP932, so this counts the lines the
+    decoded text has (for the progress bar)."""
     newlines, last = 0, b""
     with _open_binary(source) as stream:
-        try:
-            while chunk := stream.read(_CHUNK):
-                decoder.decode(chunk)
-                newlines += chunk.count(b"\n")
-                last = chunk[-1:]
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            return None
+        while chunk := stream.read(_CHUNK):
+            newlines += chunk.count(b"\n")
+            last = chunk[-1:]
     return newlines, last == b"\n"
 
 
@@ -657,36 +646,46 @@ class _Writer:
         result.households_reused = len(drafts) - result.households_created
         return _ids_by_number(self.session, Household)
 
-    def residents(self, records: _RecordStore, households: dict[str, int]) -> dict[str, int]:
+    def residents(self, records: _RecordStore, households: dict[str, int],
+                  known: dict[str, int], result: ImportResult) -> dict[str, int]:
+        """Residents a batch at a time, each batch followed by its seals and taxes (ids read
+        back for that batch only), so the validated records are walked once. Returns
+        number → id for the residents written and `known` (those already registered)."""
+        ids = dict(known)
         done = 0
         for batch in records.batches():
             _insert(self.session, Resident.__table__,
                     [self._resident_row(r, households) for r in batch])
+            ids.update(self.session.execute(select(Resident.number, Resident.id).where(
+                Resident.number.in_([values[0] for _, values, _, _, _ in batch]))).all())
+            self._extras(batch, ids, result)
             done += len(batch)
             if self.progress:
                 self.progress("登録", done, len(records))
-        return _ids_by_number(self.session, Resident)
+        return ids
 
     def _resident_row(self, record: _Record, households: dict[str, int]) -> dict:
+        """The one place a resident row is built (columns added to Resident go here)."""
         row = dict(zip(RESIDENT_FIELDS, record[1]), municipality_id=self.mid)
         row["household_id"] = households[row.pop("household_number")]
         return row
 
-    def extras(self, validator: _Validator, ids: dict[str, int], result: ImportResult) -> None:
-        """Guardian links, seals and taxes, each table's rows in file order (so their ids
-        are too); seals and taxes a batch of records at a time."""
+    def _extras(self, batch: list[_Record], ids: dict[str, int], result: ImportResult) -> None:
+        """Seals and taxes of one batch of records, in file order (so their ids are too)."""
         mid = self.mid
-        links = ({"municipality_id": mid, "guardian_id": ids[g], "child_id": ids[number]}
+        seals = [{"municipality_id": mid, "resident_id": ids[values[0]], "active": True,
+                  "registration_number": seal[0], "registered_on": seal[1]}
+                 for _, values, _, seal, _ in batch if seal]
+        taxes = [dict(zip(TAX_KEYS, t), municipality_id=mid, resident_id=ids[values[0]])
+                 for _, values, _, _, year_taxes in batch for t in year_taxes]
+        result.seal_registrations += _insert(self.session, SealRegistration.__table__, seals)
+        result.tax_records += _insert(self.session, TaxRecord.__table__, taxes)
+
+    def guardian_links(self, validator: _Validator, ids: dict[str, int], result: ImportResult) -> None:
+        """After every resident is in: a guardian may come later in the file than the child."""
+        links = ({"municipality_id": self.mid, "guardian_id": ids[g], "child_id": ids[number]}
                  for _, number, guardians in validator.guardian_refs for g in guardians)
         result.guardian_links = _insert(self.session, GuardianLink.__table__, links)
-        for batch in validator.records.batches():
-            seals = [{"municipality_id": mid, "resident_id": ids[values[0]], "active": True,
-                      "registration_number": seal[0], "registered_on": seal[1]}
-                     for _, values, _, seal, _ in batch if seal]
-            taxes = [dict(zip(TAX_KEYS, t), municipality_id=mid, resident_id=ids[values[0]])
-                     for _, values, _, _, year_taxes in batch for t in year_taxes]
-            result.seal_registrations += _insert(self.session, SealRegistration.__table__, seals)
-            result.tax_records += _insert(self.session, TaxRecord.__table__, taxes)
 
 
 # --- the public entry points ---------------------------------------------------------------
@@ -702,16 +701,26 @@ def import_registry_csv(db: Database, municipality_id: int,
     are validated ("検証") and written ("登録"). All-or-nothing: raises `ImportFailed` with
     every error found (up to `max_errors`) and writes nothing; otherwise everything is
     committed in one transaction."""
-    used, (newlines, ends_with_newline) = _sniff(source, encoding)
+    candidates = _candidates(encoding)
+    newlines, ends_with_newline = _count_lines(source)
     data_rows = max(newlines + (not ends_with_newline) - 1, 0)  # for the progress bar
-    # A text stream over the bytes, not a StringIO of the decoded text: StringIO keeps
-    # four bytes a character, several times the file's size for the whole import.
-    with io.TextIOWrapper(_open_binary(source), "utf-8-sig" if used == "utf-8" else used,
-                          newline="") as text:
-        result = import_rows(db, municipality_id, csv.reader(text), progress=progress,
-                             max_errors=max_errors, total=data_rows)
-    result.encoding = used
-    return result
+    for used in candidates:
+        # Decoded once, as the rows are read: a text stream over the bytes, not the decoded
+        # text (StringIO keeps four bytes a character). `auto` tries UTF-8 first because a
+        # CP932 file is almost never valid UTF-8; a file that is not UTF-8 fails at its first
+        # non-UTF-8 byte, the transaction is rolled back with nothing written, and CP932 is
+        # read from the start.
+        try:
+            with io.TextIOWrapper(_open_binary(source), "utf-8-sig" if used == "utf-8" else used,
+                                  newline="") as text:
+                result = import_rows(db, municipality_id, csv.reader(text), progress=progress,
+                                     max_errors=max_errors, total=data_rows)
+        except UnicodeDecodeError:
+            continue
+        result.encoding = used
+        return result
+    decode(_read_source(source), encoding)  # raises ImportFailed naming the line
+    raise AssertionError("decode accepted a file the streaming decoder refused")
 
 
 def import_rows(db: Database, municipality_id: int, rows: Iterable[list[str]], *,
@@ -779,6 +788,6 @@ def _write(session: Session, municipality_id: int, validator: _Validator,
            progress: Progress | None, result: ImportResult) -> None:
     writer = _Writer(session, municipality_id, progress)
     households = writer.households(validator.households, validator.existing_households, result)
-    ids = writer.residents(validator.records, households)
-    writer.extras(validator, ids, result)
+    ids = writer.residents(validator.records, households, validator.existing_residents, result)
+    writer.guardian_links(validator, ids, result)
     result.residents = len(validator.records)

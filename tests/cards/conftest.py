@@ -40,6 +40,18 @@ def enroll_token(profile, nonce: str, origin: str = ORIGIN, password: str = "ABC
     return token_from(_card(profile).enroll(password, signed_data(origin, nonce)))
 
 
+def refresh_crls(app, *options: str) -> str:
+    """What the operator runs after publishing a CRL: `madoguchi card refresh-crls`."""
+    from click.testing import CliRunner
+    from portal.cards.cli import refresh_crls as command
+    from portal.cli import Context
+    context = Context()
+    context._app = app
+    result = CliRunner().invoke(command, list(options), obj=context)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
 def csrf_token(client) -> str:
     html = client.get("/auth/login").get_data(as_text=True)
     return re.search(r'data-csrf="([^"]+)"', html).group(1)

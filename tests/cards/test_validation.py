@@ -113,15 +113,21 @@ def test_missing_crl_refuses_unless_soft_fail(card_pki, card):
     assert validator(card_pki, [], soft_fail=True).validate_certificate(auth_cert(card))
 
 
-def test_crl_is_refreshed_after_next_update(card_pki, card, tmp_path):
+def test_a_login_never_fetches_the_crl_the_refresher_does(card_pki, card, tmp_path):
     path = tmp_path / "auth.crl"
     card_pki.write_crl("auth", 2, now=NOW - dt.timedelta(hours=2),
                        next_update=dt.timedelta(hours=1), path=path)
-    store_validator = validator(card_pki, [path])
+    anchors = tuple(card_pki.ca_certificates("auth"))
+    store = CrlStore([str(path)], list(anchors), clock=lambda: NOW)
+    store.load_all()
+    check = TokenValidator(anchors, RevocationSources([store]), clock=lambda: NOW)
     card_pki.revoke(card.meta["auth_serial"])
     card_pki.write_crl("auth", 2, path=path)  # the publisher's new CRL
+    with pytest.raises(RevocationUnavailable):  # stale data refuses; the login does not download
+        check.validate_certificate(auth_cert(card))
+    store.refresh()                             # the background refresh (cron, start-up)
     with pytest.raises(CertificateRevoked):
-        store_validator.validate_certificate(auth_cert(card))
+        check.validate_certificate(auth_cert(card))
 
 
 def test_crl_signed_by_someone_else_is_ignored(card_pki, card, tmp_path):
