@@ -1,8 +1,7 @@
 """Importing a JAHIS document, by the resident (or guardian) or by health staff."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
-from flask_babel import gettext as _
+from flask import render_template
 
 from portal.api import current_viewer, get_db, log_access, record_usage, signed_in_required
 from services.medication import jahis, qr, services
@@ -25,11 +24,10 @@ def import_document(resident_id: int):
         return render_template("medication/import.html", person=person, form=form,
                                result=result, photo_problems=photo_problems), 422
     outcome = store(person, result.document, source)
-    if outcome.duplicate:
-        flash(_("この記録はすでに取り込まれています。変更はありません。"), "info")
-    else:
-        flash(_("%(visits)d 件の調剤記録を取り込みました。", visits=outcome.visits_added), "info")
-    return redirect(url_for("medication.timeline", resident_id=person.id))
+    # The result is shown here, not after a redirect: it lists every warning the reader
+    # noted, and sending the form again is harmless since an import is idempotent.
+    return render_template("medication/import.html", person=person, form=ImportForm(formdata=None),
+                           result=result, outcome=outcome)
 
 
 def read_submission(form: ImportForm, source: str):

@@ -31,6 +31,11 @@ class ParseResult:
         return [d for d in self.diagnostics if d.is_error]
 
     @property
+    def warnings(self) -> list[Diagnostic]:
+        """What was kept despite a problem (or, as the message says, not kept)."""
+        return [d for d in self.diagnostics if not d.is_error]
+
+    @property
     def ok(self) -> bool:
         """True when nothing makes the document unsafe to store (warnings allowed)."""
         return not self.errors
@@ -227,7 +232,8 @@ class _Reader:
             self.note(WARNING, "missing_fields", line, cls.NUMBER, missing=len(specs) - len(values),
                       expected=len(specs), found=len(values))
         elif len(values) > len(specs):
-            self.note(WARNING, "extra_fields", line, cls.NUMBER, extra=len(values) - len(specs))
+            self.note(WARNING, "extra_fields", line, cls.NUMBER, extra=len(values) - len(specs),
+                      values="，".join(values[len(specs):]))
         kwargs = {}
         for index, spec in enumerate(specs):
             raw = values[index] if index < len(values) else ""
@@ -252,8 +258,12 @@ class _Reader:
         try:
             parsed, before_era = parse_date(value)
         except DateFormatError:
-            severity = ERROR if spec.required else WARNING
-            self.note(severity, "bad_date", line, number, spec.label, value=value)
+            # A required date makes the record meaningless; an optional one is dropped,
+            # and the diagnostic says so: the page names the value that was not kept.
+            if spec.required:
+                self.note(ERROR, "bad_date", line, number, spec.label, value=value)
+            else:
+                self.note(WARNING, "date_not_kept", line, number, spec.label, value=value)
             return None
         if before_era:
             self.note(WARNING, "before_era", line, number, spec.label, value=value)
