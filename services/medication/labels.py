@@ -15,6 +15,10 @@ ALERT_KINDS = {"same_ingredient": _l("同一成分の重複"), "same_class": _l(
 ALERT_BASES = {"structured_code": _l("YJコード・厚労省コードによる判定"),
                "exact_code": _l("薬品コードが一致"), "generic_name": _l("一般名が一致"),
                "name": _l("薬品名が一致")}
+IMPORT_CATEGORIES = {"visits": _l("調剤記録"), "notes": _l("アレルギー・副作用歴など"),
+                     "otc_drugs": _l("一般用医薬品"),
+                     "memos": _l("手帳メモ・本人の記入・かかりつけ薬剤師"),
+                     "other": _l("その他の記録（未知のレコード）")}
 PHOTO_REASONS = {"unreadable_image": _l("画像として読み込めません。"),
                  "no_qr": _l("QRコードが見つかりません。明るい場所で、QRコード全体を写してください。")}
 
@@ -32,4 +36,4 @@ def template_labels() -> dict:
     return {"describe": describe, "note_kinds": NOTE_KINDS, "dosage_forms": DOSAGE_FORMS,
             "visit_note_kinds": VISIT_NOTE_KINDS, "memo_kinds": MEMO_KINDS,
             "alert_kinds": ALERT_KINDS, "alert_bases": ALERT_BASES,
-            "photo_reasons": PHOTO_REASONS}
+            "photo_reasons": PHOTO_REASONS, "import_categories": IMPORT_CATEGORIES}

@@ -63,6 +63,22 @@ def test_the_same_document_twice_changes_nothing(client, db, city, imported):
     assert "すでに取り込まれています" in response.get_data(as_text=True)
 
 
+def test_our_own_export_imported_again_changes_nothing(client, db, city, hanako, sign_in_as):
+    """The OTC drug and the memo were stored twice before; the page said 0 visits."""
+    from tests.medication.test_idempotent_import import NOTEBOOK
+    sign_in_as(hanako)
+    first = post_import(client, hanako.id, file=(io.BytesIO(NOTEBOOK.encode("cp932")), "a.txt"))
+    assert "新しく取り込んだもの" in first.get_data(as_text=True)
+    before = counts(db, city.id)
+    exported = client.get(f"{BASE}/people/{hanako.id}/export.txt").data
+    again = post_import(client, hanako.id, file=(io.BytesIO(exported), "export.txt"))
+    body = again.get_data(as_text=True)
+    assert counts(db, city.id) == before
+    assert "すでに取り込まれています" in body
+    row = body[body.index("一般用医薬品"):]
+    assert row.index("0 件") < row.index("1 件")  # 0 new, 1 already there
+
+
 def test_a_visit_already_known_is_not_stored_again(client, db, city, imported):
     """A notebook export holding visits imported before adds only what is new."""
     text = overlapping_case(date.today()) + "5,20240101,1\n201,1,新しい薬,1,錠,1,,1,,,\n"
