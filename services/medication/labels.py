@@ -19,6 +19,8 @@ IMPORT_CATEGORIES = {"visits": _l("調剤記録"), "notes": _l("アレルギー�
                      "otc_drugs": _l("一般用医薬品"),
                      "memos": _l("手帳メモ・本人の記入・かかりつけ薬剤師"),
                      "other": _l("その他の記録（未知のレコード）")}
+PATIENT_MISMATCHES = {"name": _l("氏名（漢字・カナとも）"), "birth_date": _l("生年月日"),
+                      "sex": _l("性別")}
 PHOTO_REASONS = {"unreadable_image": _l("画像として読み込めません。"),
                  "no_qr": _l("QRコードが見つかりません。明るい場所で、QRコード全体を写してください。")}
 
@@ -36,4 +38,5 @@ def template_labels() -> dict:
     return {"describe": describe, "note_kinds": NOTE_KINDS, "dosage_forms": DOSAGE_FORMS,
             "visit_note_kinds": VISIT_NOTE_KINDS, "memo_kinds": MEMO_KINDS,
             "alert_kinds": ALERT_KINDS, "alert_bases": ALERT_BASES,
-            "photo_reasons": PHOTO_REASONS, "import_categories": IMPORT_CATEGORIES}
+            "photo_reasons": PHOTO_REASONS, "import_categories": IMPORT_CATEGORIES,
+            "patient_mismatches": PATIENT_MISMATCHES}

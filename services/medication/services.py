@@ -3,6 +3,8 @@ No Flask here: the views pass in the session, the resident and who is acting."""
 from __future__ import annotations
 
 import hashlib
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 
@@ -428,3 +430,38 @@ def _merge(into: r.Document, doc: r.Document, seen: set[str]) -> None:
         if digest not in seen:
             seen.add(digest)
             into.visits.append(visit)
+
+
+# --- whose notebook ----------------------------------------------------------------------
+
+_KATAKANA = str.maketrans({chr(c): chr(c + 0x60) for c in range(0x3041, 0x3097)})
+
+
+def fold_name(text: str) -> str:
+    """A name as compared: NFKC (half-width kana, full-width letters), no spaces."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text or ""))
+
+
+def fold_kana(text: str) -> str:
+    """Kana as compared: hiragana and katakana alike, half- and full-width alike."""
+    return fold_name(text).translate(_KATAKANA)
+
+
+def patient_mismatches(patient: r.PatientRecord | None, resident) -> list[str]:
+    """Why the JAHIS patient record (1) is not the notebook's owner: `name`, `birth_date`,
+    `sex`; empty when it is, or when the document names nobody. The name matches when the
+    kanji or the kana do (a pharmacy may lack a rare kanji); birth date and sex, when the
+    document gives them, must match."""
+    if patient is None:
+        return []
+    reasons = []
+    same_name = fold_name(patient.name) == fold_name(resident.family_name + resident.given_name)
+    same_kana = bool(patient.name_kana.strip()) and fold_kana(patient.name_kana) == fold_kana(
+        resident.family_name_kana + resident.given_name_kana)
+    if not (same_name or same_kana):
+        reasons.append("name")
+    if patient.birth_date is not None and patient.birth_date != resident.birth_date:
+        reasons.append("birth_date")
+    if patient.sex.strip() in ("1", "2") and patient.sex.strip() != str(resident.sex.value):
+        reasons.append("sex")
+    return reasons

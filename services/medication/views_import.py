@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from flask import render_template
 
-from portal.api import current_viewer, get_db, log_access, record_usage, signed_in_required
+from portal.api import (Resident, current_viewer, get_db, log_access, record_usage, scoped,
+                        signed_in_required, viewable_resident_ids)
 from services.medication import jahis, qr, services
 from services.medication.forms import ImportForm
 from services.medication.views import bp, purpose, subject
@@ -23,11 +24,32 @@ def import_document(resident_id: int):
     if photo_problems or not result.ok:
         return render_template("medication/import.html", person=person, form=form,
                                result=result, photo_problems=photo_problems), 422
-    outcome = store(person, result.document, source)
+    target, mismatches = notebook_for(person, result.document)
+    if mismatches:
+        return render_template("medication/import.html", person=person, form=form,
+                               result=result, mismatches=mismatches,
+                               patient=result.document.patient), 422
+    outcome = store(target, result.document, source)
     # The result is shown here, not after a redirect: it lists every warning the reader
     # noted, and sending the form again is harmless since an import is idempotent.
-    return render_template("medication/import.html", person=person, form=ImportForm(formdata=None),
-                           result=result, outcome=outcome)
+    return render_template("medication/import.html", person=target, form=ImportForm(formdata=None),
+                           result=result, outcome=outcome, asked_for=person)
+
+
+def notebook_for(person: Resident, document) -> tuple[Resident, list[str]]:
+    """Whose notebook the document goes into: the one asked for when its patient record
+    (1) names that person; else, for a resident, the notebook among theirs (own and
+    children's) that it names — a guardian may upload a child's data from any page.
+    Returns the notebook and, when none matches, why the one asked for does not."""
+    mismatches = services.patient_mismatches(document.patient, person)
+    if not mismatches or not current_viewer().is_resident:
+        return person, mismatches
+    db = get_db()
+    ids = viewable_resident_ids(db, current_viewer()) - {person.id}
+    for other in db.scalars(scoped(Resident, Resident.id.in_(ids)).order_by(Resident.id)):
+        if not services.patient_mismatches(document.patient, other):
+            return other, []
+    return person, mismatches
 
 
 def read_submission(form: ImportForm, source: str):

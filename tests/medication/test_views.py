@@ -10,10 +10,11 @@ import pytest
 from sqlalchemy import select
 
 from portal.metering.models import UsageEvent
-from portal.registry.models import GuardianLink
+from portal.registry.models import GuardianLink, Sex
 from services.medication import jahis, qr
+from services.medication import models as m
 from tests.medication.helpers import access_log, counts, overlapping_case, post_import
-from tests.medication.jahis_samples import SPEC_EXAMPLE, cp932
+from tests.medication.jahis_samples import HANAKO_EXAMPLE, SPEC_EXAMPLE, cp932, for_patient
 
 BASE = "/services/medication"
 
@@ -136,7 +137,7 @@ def test_no_source_or_two_sources_is_a_form_error(client, db, city, hanako, sign
 
 def test_cp932_file_upload(client, db, city, hanako, sign_in_as):
     sign_in_as(hanako)
-    response = post_import(client, hanako.id, file=(io.BytesIO(cp932(SPEC_EXAMPLE)), "qr.txt"))
+    response = post_import(client, hanako.id, file=(io.BytesIO(cp932(HANAKO_EXAMPLE)), "qr.txt"))
     assert response.status_code == 200
     body = client.get(f"{BASE}/people/{hanako.id}/").get_data(as_text=True)
     assert "2020年04月10日" in body and "ｺﾘｵﾊﾟﾝｶﾌﾟｾﾙ5mg" in body
@@ -170,8 +171,8 @@ def test_photos_of_split_qr_codes_in_any_order(client, db, city, hanako, sign_in
 
 def test_structured_append_fragments_cut_inside_a_character(client, db, city, hanako, sign_in_as):
     sign_in_as(hanako)
-    raw = cp932(SPEC_EXAMPLE)
-    cut = raw.index("鈴木".encode("cp932")) + 1
+    raw = cp932(HANAKO_EXAMPLE)
+    cut = raw.index("高知".encode("cp932")) + 1
     photo = _photo([raw[:cut], raw[cut:]])  # both QR codes in one photo, left to right
     assert post_import(client, hanako.id, photos=[photo]).status_code == 200
     body = client.get(f"{BASE}/people/{hanako.id}/").get_data(as_text=True)
@@ -189,6 +190,60 @@ def test_a_photo_without_qr_code_is_rejected(client, db, city, hanako, sign_in_a
     body = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "1 枚目の写真" in body and "2 枚目の写真" in body
+    assert set(counts(db, city.id).values()) == {0}
+
+
+@pytest.fixture
+def child(db, city, make_resident, hanako):
+    kid = make_resident(city, family="高知", given="太郎", birth=date(2020, 5, 1), sex=Sex.MALE,
+                        household=hanako.household_id, relationship="子", given_kana="タロウ")
+    with db.transaction(city.id) as s:
+        s.add(GuardianLink(guardian_id=hanako.id, child_id=kid.id))
+    return kid
+
+
+def test_someone_elses_document_is_refused_with_the_reason(client, db, city, hanako, sign_in_as):
+    """土佐 花子 (born 1985) does not go into 高知 花子's notebook, as a resident or staff."""
+    tosa = for_patient(SPEC_EXAMPLE, "土佐 花子", "2", "19850707", "ﾄｻ ﾊﾅｺ")
+    sign_in_as(hanako)
+    response = post_import(client, hanako.id, text=tosa)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "高知\u3000花子 さんのものではないようです" in body
+    assert "氏名（漢字・カナとも） が一致しません" in body and "土佐 花子" in body
+    assert "生年月日 が一致しません" in body and "1985-07-07" in body
+    assert "性別" not in body.split("取り込んでいません")[1].split("</section>")[0]
+    assert set(counts(db, city.id).values()) == {0}
+
+
+def test_names_compare_by_width_spacing_and_kana(client, db, city, hanako, sign_in_as):
+    """Half-width kana, full-width spaces or none, hiragana: the same person. A pharmacy
+    without the kanji is matched by the kana."""
+    sign_in_as(hanako)
+    for name, kana in (("高知　花子", ""), ("高知花子", "ｺｳﾁ ﾊﾅｺ"), ("髙知 花子", "こうち はなこ")):
+        data = for_patient(SPEC_EXAMPLE, name, "2", "19900401", kana)
+        assert post_import(client, hanako.id, text=data).status_code == 200, name
+    refused = post_import(client, hanako.id, text=for_patient(SPEC_EXAMPLE, sex="1"))
+    assert refused.status_code == 422 and "性別 が一致しません" in refused.get_data(as_text=True)
+
+
+def test_a_childs_document_goes_into_the_childs_notebook(client, db, city, hanako, child,
+                                                         sign_in_as):
+    sign_in_as(hanako)
+    data = for_patient(SPEC_EXAMPLE, "高知 太郎", "1", "R020501")
+    body = post_import(client, hanako.id, text=data).get_data(as_text=True)
+    assert "高知\u3000太郎 さんのお薬手帳に取り込みました" in body
+    with db.transaction(city.id) as s:
+        owners = s.scalars(select(m.MedicationVisit.resident_id)).all()
+    assert owners == [child.id]
+    assert access_log(db, child.id)[-1].purpose.endswith("（保護者）")
+
+
+def test_staff_cannot_import_a_document_into_the_wrong_person(client, db, city, hanako, child,
+                                                              make_staff, sign_in_as):
+    sign_in_as(make_staff(city, roles=["health_staff"]))
+    data = for_patient(SPEC_EXAMPLE, "高知 太郎", "1", "20200501")
+    assert post_import(client, hanako.id, text=data).status_code == 422
     assert set(counts(db, city.id).values()) == {0}
 
 
@@ -256,14 +311,11 @@ def test_pdf_summary_embeds_a_japanese_font(client, imported, tmp_path):
 
 
 def test_guardian_sees_a_childs_notebook_and_nobody_elses(client, db, city, make_resident,
-                                                          sign_in_as, hanako):
-    child = make_resident(city, family="高知", given="太郎", birth=date(2020, 5, 1),
-                          household=hanako.household_id, relationship="子")
+                                                          sign_in_as, hanako, child):
     stranger = make_resident(city, family="土佐", given="次郎")
-    with db.transaction(city.id) as s:
-        s.add(GuardianLink(guardian_id=hanako.id, child_id=child.id))
     sign_in_as(hanako)
-    assert post_import(client, child.id, text=SPEC_EXAMPLE).status_code == 200
+    taro_data = for_patient(SPEC_EXAMPLE, "高知 太郎", "1", "20200501")
+    assert post_import(client, child.id, text=taro_data).status_code == 200
     page = client.get(f"{BASE}/people/{child.id}/").get_data(as_text=True)
     assert "ｺﾘｵﾊﾟﾝｶﾌﾟｾﾙ5mg" in page
     assert access_log(db, child.id)[-1].purpose.endswith("（保護者）")
@@ -281,7 +333,7 @@ def test_health_staff_imports_for_a_resident_of_their_city(client, db, city, mak
     sign_in_as(nurse)
     found = client.get(f"{BASE}/staff?q=高知").get_data(as_text=True)
     assert f"/people/{hanako.id}/" in found
-    assert post_import(client, hanako.id, text=SPEC_EXAMPLE).status_code == 200
+    assert post_import(client, hanako.id, text=HANAKO_EXAMPLE).status_code == 200
     assert counts(db, city.id)["medication_visit"] == 1
     assert access_log(db, hanako.id)[-1].purpose.endswith("（職員）")
     other = make_resident(make_city("392111", "香南市"), family="香南", given="住民")
