@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from flask_babel import gettext, lazy_gettext as _l
 
+from services.medication.forms import MAX_FILE_BYTES, MAX_FILES, megabytes
+
 NOTE_KINDS = {"1": _l("アレルギー歴"), "2": _l("副作用歴"), "3": _l("既往歴"), "9": _l("その他")}
 DOSAGE_FORMS = {"1": _l("内服"), "2": _l("内滴"), "3": _l("屯服"), "4": _l("注射"), "5": _l("外用"),
                 "6": _l("浸煎"), "7": _l("湯"), "9": _l("材料"), "10": _l("その他")}
@@ -22,7 +24,8 @@ IMPORT_CATEGORIES = {"visits": _l("調剤記録"), "notes": _l("アレルギー�
 PATIENT_MISMATCHES = {"name": _l("氏名（漢字・カナとも）"), "birth_date": _l("生年月日"),
                       "sex": _l("性別")}
 PHOTO_REASONS = {"unreadable_image": _l("画像として読み込めません。"),
-                 "no_qr": _l("QRコードが見つかりません。明るい場所で、QRコード全体を写してください。")}
+                 "no_qr": _l("QRコードが見つかりません。明るい場所で、QRコード全体を写してください。"),
+                 "sequence_incomplete": _l("連結されたQRコードの一部がありません。足りない番号（全体の数）：")}
 
 
 def describe(diagnostic) -> str:
@@ -39,4 +42,5 @@ def template_labels() -> dict:
             "visit_note_kinds": VISIT_NOTE_KINDS, "memo_kinds": MEMO_KINDS,
             "alert_kinds": ALERT_KINDS, "alert_bases": ALERT_BASES,
             "photo_reasons": PHOTO_REASONS, "import_categories": IMPORT_CATEGORIES,
-            "patient_mismatches": PATIENT_MISMATCHES}
+            "patient_mismatches": PATIENT_MISMATCHES,
+            "file_limit": megabytes(MAX_FILE_BYTES), "max_files": MAX_FILES}

@@ -368,3 +368,52 @@ def test_without_the_japanese_font_the_pdf_page_says_so(client, imported, monkey
     response = client.get(f"{BASE}/people/{imported.id}/summary.pdf")
     assert response.status_code == 503
     assert "日本語フォント" in response.get_data(as_text=True)
+
+
+def test_a_file_over_the_limit_is_refused_before_reading(client, db, city, hanako, sign_in_as,
+                                                         monkeypatch):
+    from services.medication import forms
+    sign_in_as(hanako)
+    big = cp932(HANAKO_EXAMPLE) + b" " * (5 * 1024 * 1024)
+    read = []
+    monkeypatch.setattr(jahis, "parse", lambda data: read.append(data))
+    response = post_import(client, hanako.id, file=(io.BytesIO(big), "big.txt"))
+    body = response.get_data(as_text=True)
+    assert "「big.txt」は 5.0 MB あります。1つのファイルは 5.0 MB までです。" in body
+    assert read == [] and set(counts(db, city.id).values()) == {0}
+    assert forms.MAX_FILE_BYTES == 5 * 1024 * 1024  # the limit docs/medication.md states
+
+
+def test_a_request_over_the_app_limit_gets_a_plain_page(client, app, city, hanako, sign_in_as):
+    sign_in_as(hanako)
+    app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+    response = post_import(client, hanako.id, file=(io.BytesIO(b"x" * 2 * 1024 * 1024), "a.txt"))
+    assert response.status_code == 413
+    assert "大きすぎ" in response.get_data(as_text=True)
+
+
+def test_the_parts_of_a_split_document_as_several_files(client, db, city, hanako, sign_in_as):
+    sign_in_as(hanako)
+    document = jahis.parse(overlapping_case(date.today())).document
+    parts = jahis.split_for_qr(document, max_bytes=300)
+    files = [(io.BytesIO(p), f"part{n}.txt") for n, p in enumerate(reversed(parts))]
+    files[0] = (io.BytesIO(b"\xef\xbb\xbf" + parts[-1].decode("cp932").encode("utf-8")), "u.txt")
+    assert post_import(client, hanako.id, file=files).status_code == 200
+    assert counts(db, city.id)["medication_drug"] == 4
+
+
+def test_structured_append_photos_in_reverse_order(client, db, city, hanako, sign_in_as):
+    import segno
+    sign_in_as(hanako)
+    symbols = segno.make_sequence(cp932(overlapping_case(date.today())), mode="byte",
+                                  error="m", symbol_count=3)
+    pngs = []
+    for symbol in reversed(symbols):
+        buffer = io.BytesIO()
+        symbol.save(buffer, kind="png", scale=3)
+        pngs.append(buffer.getvalue())
+    photos = [(io.BytesIO(p), "qr.png") for p in pngs]
+    assert post_import(client, hanako.id, photos=photos).status_code == 200
+    assert counts(db, city.id)["medication_drug"] == 4
+    missing = post_import(client, hanako.id, photos=[(io.BytesIO(pngs[0]), "qr.png")])
+    assert missing.status_code == 422 and "1・2 / 3" in missing.get_data(as_text=True)

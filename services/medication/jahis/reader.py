@@ -48,6 +48,23 @@ def parse(data: bytes | str) -> ParseResult:
         encoding, lines = "text", _text_lines(data)
     else:
         encoding, lines = decode_lines(data)
+    return _parse_lines(encoding, lines)
+
+
+def parse_files(files: list[bytes]) -> ParseResult:
+    """Parse several files as one document — the parts of a 911-split document, in any
+    order. Each file is decoded on its own (one may be CP932, another UTF-8); lines are
+    numbered through the files in the order given."""
+    encodings, lines = [], []
+    for data in files:
+        encoding, decoded = decode_lines(data)
+        encodings.append(encoding)
+        lines += [DecodedLine(len(lines) + n, line.text, line.undecodable)
+                  for n, line in enumerate(decoded, start=1)]
+    return _parse_lines("+".join(dict.fromkeys(encodings)), lines)
+
+
+def _parse_lines(encoding: str, lines: list[DecodedLine]) -> ParseResult:
     diagnostics = [Diagnostic(ERROR, "undecodable", line.number, params={"encoding": encoding})
                    for line in lines if line.undecodable]
     lines = [line for line in lines if line.text.strip()]
