@@ -8,13 +8,14 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 
-from sqlalchemy import insert, or_
+from sqlalchemy import or_
 from sqlalchemy.orm import Session, selectinload
 
 from portal.api import scoped
 from services.medication import jahis
 from services.medication.alerts import Course, course_end, normalize
 from services.medication.jahis import records as r
+from services.medication.jahis.reader import paused_gc
 from services.medication.jahis.writer import CRLF, head_lines, unknown_line, visit_lines
 from services.medication.models import (MedicationDocument, MedicationDrug, MedicationMemo,
                                         MedicationOtcDrug, MedicationPatientNote,
@@ -68,6 +69,11 @@ def import_document(db: Session, resident_id: int, document: r.Document, source:
     (from this document read before, our own export of it, the same content in another
     encoding, version, line ending or order) is counted as known and not stored again; a
     document with nothing new writes nothing at all."""
+    with paused_gc():
+        return _import(db, resident_id, document, source, actor)
+
+
+def _import(db, resident_id, document, source, actor) -> ImportOutcome:
     visit_texts = ["\r\n".join(visit_lines(visit)) for visit in document.visits]
     canonical = "".join(line + CRLF for line in head_lines(document))
     canonical += "".join(text + CRLF for text in visit_texts)
@@ -228,7 +234,7 @@ class _VisitWriter:
         # Plain executemany, no RETURNING: the ids are read back in one query per table
         # (below), which measured faster than an ordered RETURNING, above all on PostgreSQL.
         if rows:
-            self.db.execute(insert(model), rows)
+            bulk_insert(self.db, model.__table__, rows)
 
     def visit_ids(self) -> dict[str, int]:
         """This document's visits by content hash (unique per resident)."""
@@ -289,6 +295,26 @@ class _VisitWriter:
                      info_kind=getattr(item, "kind", "")[:4],
                      written_on=getattr(item, "written_on", None))
                 for kind, items in groups for item in items]
+
+
+def bulk_insert(db: Session, table, rows: list[dict]) -> None:
+    """INSERT the rows (dicts with the same keys) in one executemany of the driver, in the
+    session's transaction. The SQL is SQLAlchemy's own INSERT for the table, compiled once
+    for the dialect with named parameters; only the columns whose type converts values
+    (dates on SQLite) go through their bind processors, in place. SQLAlchemy's per-row
+    parameter handling cost more than the database's own work (bench/medication_import.py)."""
+    connection = db.connection()
+    dialect = connection.dialect
+    if dialect.positional:  # sqlite3 takes named parameters too: the dicts as they are
+        dialect = type(dialect)(paramstyle="named")
+    columns = list(rows[0])
+    compiled = table.insert().compile(dialect=dialect, column_keys=columns)
+    convert = [(key, processor) for key in columns
+               if (processor := table.c[key].type.bind_processor(dialect)) is not None]
+    for row in rows:  # the rows are this writer's own dicts: converted in place
+        for key, processor in convert:
+            row[key] = processor(row[key])
+    connection.exec_driver_sql(str(compiled), rows)
 
 
 def usage_days(usage: r.Usage) -> int | None:
