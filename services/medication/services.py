@@ -433,6 +433,16 @@ def courses(items: list[Dispensed]) -> list[Course]:
             for d in items]
 
 
+def alerts_by_drug(alerts) -> dict[int, list[tuple]]:
+    """Each duplicate alert under both drugs it concerns: drug id → [(alert, the other
+    course)], so a page can show it beside each drug."""
+    found: dict[int, list[tuple]] = {}
+    for alert in alerts:
+        found.setdefault(alert.first.drug_id, []).append((alert, alert.second))
+        found.setdefault(alert.second.drug_id, []).append((alert, alert.first))
+    return found
+
+
 def notebook(db: Session, resident_id: int) -> r.Document:
     """The resident's whole notebook as one JAHIS document (出力区分 2, patient → pharmacy):
     the imported documents merged, each visit once, oldest first."""

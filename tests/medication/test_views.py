@@ -417,3 +417,18 @@ def test_structured_append_photos_in_reverse_order(client, db, city, hanako, sig
     assert counts(db, city.id)["medication_drug"] == 4
     missing = post_import(client, hanako.id, photos=[(io.BytesIO(pngs[0]), "qr.png")])
     assert missing.status_code == 422 and "1・2 / 3" in missing.get_data(as_text=True)
+
+
+def test_current_drugs_show_pharmacy_doctor_and_their_alerts(client, city, imported, make_staff,
+                                                             sign_in_as):
+    """Beside each drug: the pharmacy, the doctor, and the duplicate alert it is part of —
+    for the resident and for the nurse alike."""
+    for viewer in (imported, make_staff(city, roles=["health_staff"])):
+        sign_in_as(viewer)
+        body = client.get(f"{BASE}/people/{imported.id}/current").get_data(as_text=True)
+        row = body[body.index('<span class="med-drug">アムロジピン錠5mg'):]
+        row = row[:row.index("</tr>")]
+        assert "はりまや薬局" in row and "土佐 一郎" in row and "高知中央病院" in row
+        assert "同一成分の重複" in row and "ノルバスク錠5mg（ごめん駅前薬局）と期間が重なっています" in row
+        loxonin = body[body.index('<span class="med-drug">ﾛｷｿﾆﾝ錠60mg'):]
+        assert "同一成分の重複" not in loxonin[:loxonin.index("</tr>")]
