@@ -1,34 +1,68 @@
 """Forms of the medication service (Flask-WTF: every POST carries a CSRF token)."""
 from __future__ import annotations
 
+import os
+
 from flask_babel import lazy_gettext as _l
 from portal.api import PortalForm
-from flask_wtf.file import FileField, MultipleFileField
+from flask_wtf.file import MultipleFileField
 from wtforms import StringField, TextAreaField
-from wtforms.validators import Length, Optional
+from wtforms.validators import Length, Optional, ValidationError
 
 MAX_TEXT = 200_000
 
+# Upload limits (docs/medication.md): a notebook of years is a few hundred kilobytes and a
+# phone photo a few megabytes. Checked on the sizes before any file is read.
+MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_FILES = 12
+
+
+def megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f}"
 
 
 class ImportForm(PortalForm):
-    """One document from one source: a file, pasted text, or photos of its QR codes."""
+    """One document from one source: files (the parts of a split document together),
+    pasted text, or photos of its QR codes (several codes, in any order)."""
 
-    MAX_BYTES = 2 * 1024 * 1024  # a notebook of years is a few hundred kilobytes
+    MAX_BYTES = MAX_FILE_BYTES
 
-    file = FileField(_l("ファイル（JAHIS形式のテキスト）"))
+    file = MultipleFileField(_l("ファイル（JAHIS形式のテキスト。分割されたものはまとめて選択）"))
     text = TextAreaField(_l("QRコードの内容を貼り付け"), validators=[Optional(), Length(max=MAX_TEXT)])
-    photos = MultipleFileField(_l("QRコードの写真（複数のときは読み取る順に選択）"))
+    photos = MultipleFileField(_l("QRコードの写真（複数可、順番は問いません）"))
+
+    def uploads(self, field) -> list:
+        return [f for f in (field.data or []) if getattr(f, "filename", "")]
 
     def sources(self) -> list[str]:
         chosen = []
-        if self.file.data and getattr(self.file.data, "filename", ""):
+        if self.uploads(self.file):
             chosen.append("file")
         if (self.text.data or "").strip():
             chosen.append("text")
-        if any(getattr(p, "filename", "") for p in (self.photos.data or [])):
+        if self.uploads(self.photos):
             chosen.append("qr")
         return chosen
+
+    def validate_file(self, field) -> None:
+        self.check_sizes(field)
+
+    def validate_photos(self, field) -> None:
+        self.check_sizes(field)
+
+    def check_sizes(self, field) -> None:
+        """At most MAX_FILES files of MAX_FILE_BYTES each, measured on the spooled upload
+        (a seek to its end) before anything is read into memory."""
+        uploads = self.uploads(field)
+        if len(uploads) > MAX_FILES:
+            raise ValidationError(_l("一度に選べるのは %(n)d 個までです。", n=MAX_FILES))
+        for upload in uploads:
+            size = upload.stream.seek(0, os.SEEK_END)
+            upload.stream.seek(0)
+            if size > MAX_FILE_BYTES:
+                raise ValidationError(_l(
+                    "「%(name)s」は %(size)s MB あります。1つのファイルは %(limit)s MB までです。",
+                    name=upload.filename, size=megabytes(size), limit=megabytes(MAX_FILE_BYTES)))
 
     def validate(self, extra_validators=None) -> bool:
         if not super().validate(extra_validators):

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from flask_babel import gettext, lazy_gettext as _l
 
+from services.medication.forms import MAX_FILE_BYTES, MAX_FILES, megabytes
+
 NOTE_KINDS = {"1": _l("アレルギー歴"), "2": _l("副作用歴"), "3": _l("既往歴"), "9": _l("その他")}
 DOSAGE_FORMS = {"1": _l("内服"), "2": _l("内滴"), "3": _l("屯服"), "4": _l("注射"), "5": _l("外用"),
                 "6": _l("浸煎"), "7": _l("湯"), "9": _l("材料"), "10": _l("その他")}
@@ -15,8 +17,15 @@ ALERT_KINDS = {"same_ingredient": _l("同一成分の重複"), "same_class": _l(
 ALERT_BASES = {"structured_code": _l("YJコード・厚労省コードによる判定"),
                "exact_code": _l("薬品コードが一致"), "generic_name": _l("一般名が一致"),
                "name": _l("薬品名が一致")}
+IMPORT_CATEGORIES = {"visits": _l("調剤記録"), "notes": _l("アレルギー・副作用歴など"),
+                     "otc_drugs": _l("一般用医薬品"),
+                     "memos": _l("手帳メモ・本人の記入・かかりつけ薬剤師"),
+                     "other": _l("その他の記録（未知のレコード）")}
+PATIENT_MISMATCHES = {"name": _l("氏名（漢字・カナとも）"), "birth_date": _l("生年月日"),
+                      "sex": _l("性別")}
 PHOTO_REASONS = {"unreadable_image": _l("画像として読み込めません。"),
-                 "no_qr": _l("QRコードが見つかりません。明るい場所で、QRコード全体を写してください。")}
+                 "no_qr": _l("QRコードが見つかりません。明るい場所で、QRコード全体を写してください。"),
+                 "sequence_incomplete": _l("連結されたQRコードの一部がありません。足りない番号（全体の数）：")}
 
 
 def describe(diagnostic) -> str:
@@ -32,4 +41,6 @@ def template_labels() -> dict:
     return {"describe": describe, "note_kinds": NOTE_KINDS, "dosage_forms": DOSAGE_FORMS,
             "visit_note_kinds": VISIT_NOTE_KINDS, "memo_kinds": MEMO_KINDS,
             "alert_kinds": ALERT_KINDS, "alert_bases": ALERT_BASES,
-            "photo_reasons": PHOTO_REASONS}
+            "photo_reasons": PHOTO_REASONS, "import_categories": IMPORT_CATEGORIES,
+            "patient_mismatches": PATIENT_MISMATCHES,
+            "file_limit": megabytes(MAX_FILE_BYTES), "max_files": MAX_FILES}

@@ -1,9 +1,9 @@
 """QR codes: reading photos of a pharmacy's QR codes, drawing the notebook as QR codes.
 
-Reading uses zxing-cpp (a wheel with no system library) through Pillow. zxing-cpp does
-not hand its Python callers the structured-append sequence numbers, so fragments are taken
-in the order the photos were given and, inside one photo, top to bottom, left to right;
-the reader reports a first fragment without the header, which is what a wrong order shows."""
+Reading uses zxing-cpp (a wheel with no system library) through Pillow. Structured-append
+symbols are put in the order of their sequence numbers (read by `qr_sequence`, since
+zxing-cpp's Python binding does not give them), whatever order the photos came in; other
+symbols keep the photo order and, inside one photo, top to bottom, left to right."""
 from __future__ import annotations
 
 import base64
@@ -16,6 +16,7 @@ from PIL import Image, UnidentifiedImageError
 
 from services.medication import jahis
 from services.medication.jahis import records as r
+from services.medication.qr_sequence import Sequence, read_header
 
 # A part of this many bytes stays a QR version ≤ 25 at level M: readable by a phone
 # camera from a printed page or a screen.
@@ -24,14 +25,23 @@ QR_PART_BYTES = 800
 
 @dataclass(frozen=True)
 class PhotoProblem:
-    """A photo that gave no QR code; `index` is 1-based in the upload order."""
+    """A photo that gave no QR code (`index` 1-based in the upload order), or a sequence
+    of structured-append QR codes with symbols missing (`index` 0, `detail` which)."""
     index: int
-    reason: str  # unreadable_image, no_qr
+    reason: str  # unreadable_image, no_qr, sequence_incomplete
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Symbol:
+    """One QR code read: its bytes and, for structured append, its place in the sequence."""
+    data: bytes
+    sequence: Sequence | None = None
 
 
 def read_photos(photos: list[bytes]) -> tuple[list[bytes], list[PhotoProblem]]:
-    """The raw bytes of every QR code in the photos, in reading order."""
-    fragments: list[bytes] = []
+    """The raw bytes of every QR code in the photos, in sequence order (see the module)."""
+    symbols: list[Symbol] = []
     problems: list[PhotoProblem] = []
     for index, data in enumerate(photos, start=1):
         try:
@@ -44,8 +54,42 @@ def read_photos(photos: list[bytes]) -> tuple[list[bytes], list[PhotoProblem]]:
         codes = sorted((c for c in codes if c.valid), key=_reading_order)
         if not codes:
             problems.append(PhotoProblem(index, "no_qr"))
-        fragments.extend(c.bytes for c in codes)
+        symbols.extend(Symbol(c.bytes, sequence_of(c)) for c in codes)
+    fragments, missing = in_sequence(symbols)
+    problems += [PhotoProblem(0, "sequence_incomplete", text) for text in missing]
     return fragments, problems
+
+
+def sequence_of(code) -> Sequence | None:
+    """The structured-append header of a code zxing-cpp read, from its module matrix."""
+    try:
+        image = memoryview(code.to_image(scale=1, add_quiet_zones=False))
+        version, mask = int(code.extra["Version"]), int(code.extra["DataMask"])
+    except (KeyError, ValueError, TypeError):
+        return None
+    width, pixels = image.shape[1], image.tobytes()
+    rows = [[1 if pixels[y * width + x] < 128 else 0 for x in range(width)]
+            for y in range(image.shape[0])]
+    return read_header(rows, version, code.ec_level, mask)
+
+
+def in_sequence(symbols: list[Symbol]) -> tuple[list[bytes], list[str]]:
+    """Structured-append symbols by sequence (first seen first), each by its index — a
+    code photographed twice counts once — then the others in the order read. Also says,
+    per sequence, which symbol numbers (1-based) are missing."""
+    chains: dict[int, dict[int, Symbol]] = {}
+    for symbol in symbols:
+        if symbol.sequence is not None:
+            chains.setdefault(symbol.sequence.parity, {}).setdefault(symbol.sequence.index,
+                                                                     symbol)
+    ordered, missing = [], []
+    for chain in chains.values():
+        count = max(s.sequence.count for s in chain.values())
+        gaps = [str(n + 1) for n in range(count) if n not in chain]
+        if gaps:
+            missing.append(f"{'・'.join(gaps)} / {count}")
+        ordered += [chain[n].data for n in sorted(chain)]
+    return ordered + [s.data for s in symbols if s.sequence is None], missing
 
 
 def _reading_order(code) -> tuple[int, int]:

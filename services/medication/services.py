@@ -3,17 +3,20 @@ No Flask here: the views pass in the session, the resident and who is acting."""
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import re
+import unicodedata
+from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 
-from sqlalchemy import insert, or_
+from sqlalchemy import or_
 from sqlalchemy.orm import Session, selectinload
 
 from portal.api import scoped
 from services.medication import jahis
 from services.medication.alerts import Course, course_end, normalize
 from services.medication.jahis import records as r
-from services.medication.jahis.writer import CRLF, head_lines, visit_lines
+from services.medication.jahis.reader import paused_gc
+from services.medication.jahis.writer import CRLF, head_lines, unknown_line, visit_lines
 from services.medication.models import (MedicationDocument, MedicationDrug, MedicationMemo,
                                         MedicationOtcDrug, MedicationPatientNote,
                                         MedicationRp, MedicationUsage, MedicationVisit,
@@ -24,15 +27,30 @@ DAY_COUNTED_FORMS = {"1", "2", "6", "7"}
 ALLERGY_KINDS = {"1", "2"}  # アレルギー歴, 副作用歴: shown before anything else
 
 
+# What an import counts, in the order the result page lists them.
+CATEGORIES = ("visits", "notes", "otc_drugs", "memos", "other")
+
+
 @dataclass
 class ImportOutcome:
-    """What an import did. `duplicate` means the document was already there."""
+    """What an import did. `duplicate` means nothing in the document was new (the
+    document itself, or everything in it, was there already): nothing was written.
+    `added` and `known` count, per category of `CATEGORIES`, what was new and what the
+    notebook already held."""
 
     document: MedicationDocument | None
     duplicate: bool = False
-    visits_added: int = 0
-    visits_already_known: int = 0
     records_written: int = 0
+    added: dict = field(default_factory=lambda: dict.fromkeys(CATEGORIES, 0))
+    known: dict = field(default_factory=lambda: dict.fromkeys(CATEGORIES, 0))
+
+    @property
+    def visits_added(self) -> int:
+        return self.added["visits"]
+
+    @property
+    def visits_already_known(self) -> int:
+        return self.known["visits"]
 
 
 def sha256(text: str) -> str:
@@ -47,17 +65,27 @@ def import_document(db: Session, resident_id: int, document: r.Document, source:
                     actor: str) -> ImportOutcome:
     """Store one parsed document for the resident, inside the caller's transaction.
 
-    Idempotent: a document whose canonical text was imported before changes nothing, and
-    a visit already imported from another document (a pharmacy QR code, then the app's
-    full export) is not stored twice."""
+    Idempotent item by item: a visit, allergy, OTC drug or memo the notebook already holds
+    (from this document read before, our own export of it, the same content in another
+    encoding, version, line ending or order) is counted as known and not stored again; a
+    document with nothing new writes nothing at all."""
+    with paused_gc():
+        return _import(db, resident_id, document, source, actor)
+
+
+def _import(db, resident_id, document, source, actor) -> ImportOutcome:
     visit_texts = ["\r\n".join(visit_lines(visit)) for visit in document.visits]
     canonical = "".join(line + CRLF for line in head_lines(document))
     canonical += "".join(text + CRLF for text in visit_texts)
     digest = sha256(canonical)
     existing = db.scalar(scoped(MedicationDocument, MedicationDocument.resident_id == resident_id,
                                 MedicationDocument.content_hash == digest))
-    if existing is not None:
-        return ImportOutcome(existing, duplicate=True)
+    outcome = ImportOutcome(existing)
+    new_visits = _new_visits(db, resident_id, document, visit_texts, outcome)
+    top_rows = _new_top_level(db, resident_id, document, outcome)
+    if existing is not None or not any(outcome.added.values()):
+        outcome.duplicate = True
+        return outcome
     patient = document.patient
     row = MedicationDocument(
         resident_id=resident_id, content_hash=digest, source=source,
@@ -67,18 +95,11 @@ def import_document(db: Session, resident_id: int, document: r.Document, source:
         imported_at=now_utc(), imported_by=actor[:80])
     db.add(row)
     db.flush()  # the tenant check of the ORM runs here; the rows below inherit the tenant
-    outcome = ImportOutcome(row)
-    _store_top_level(db, resident_id, row.id, document, outcome)
-    known = set(db.scalars(scoped(MedicationVisit.content_hash,
-                                  MedicationVisit.resident_id == resident_id)))
-    new_visits = []
-    for visit, text in zip(document.visits, visit_texts):
-        digest = sha256(text)
-        if digest in known:
-            outcome.visits_already_known += 1
-        else:
-            known.add(digest)
-            new_visits.append((visit, digest))
+    outcome.document = row
+    for item in top_rows:
+        item.resident_id, item.document_id = resident_id, row.id
+        db.add(item)
+    outcome.records_written += len(top_rows)
     _VisitWriter(db, {"municipality_id": row.municipality_id, "resident_id": resident_id},
                  row.id, outcome).store(new_visits)
     row.records_written = outcome.records_written
@@ -86,28 +107,92 @@ def import_document(db: Session, resident_id: int, document: r.Document, source:
     return outcome
 
 
-def _store_top_level(db, resident_id, document_id, document, outcome) -> None:
-    known = {(n.kind, n.text) for n in patient_notes(db, resident_id)}
+def _new_visits(db, resident_id, document, visit_texts, outcome) -> list[tuple[r.Visit, str]]:
+    """The visits not yet in the notebook (a visit is known by the hash of its text)."""
+    known = set(db.scalars(scoped(MedicationVisit.content_hash,
+                                  MedicationVisit.resident_id == resident_id)))
+    new_visits = []
+    for visit, text in zip(document.visits, visit_texts):
+        digest = sha256(text)
+        if digest in known:
+            outcome.known["visits"] += 1
+        else:
+            known.add(digest)
+            new_visits.append((visit, digest))
+            outcome.added["visits"] += 1
+    return new_visits
+
+
+def _new_top_level(db, resident_id, document, outcome) -> list:
+    """Rows for the allergies, OTC drugs and memos not yet in the notebook, compared by
+    the content they are stored with (what the pages show)."""
+    otc, memos = other_records(db, resident_id)
+    known = {note_key(n) for n in patient_notes(db, resident_id)}
+    known |= {otc_key(o) for o in otc} | {memo_key(m) for m in memos}
     rows = []
-    for note in document.notes:
-        if (note.kind, note.text) not in known:
-            known.add((note.kind, note.text))
-            rows.append(MedicationPatientNote(kind=note.kind[:2], text=note.text))
-    for otc in document.otc_drugs:
-        rows.append(MedicationOtcDrug(name=otc.name[:200], start_date=otc.start_date,
-                                      end_date=otc.end_date, jan_code=otc.jan_code[:20],
-                                      ingredients="、".join(i.name for i in otc.ingredients)))
-    rows += [MedicationMemo(kind="memo", text=m.text, written_on=m.written_on)
-             for m in document.memos]
+    for category, candidates in (("notes", _note_rows(document)), ("otc_drugs", _otc_rows(document)),
+                                 ("memos", _memo_rows(document))):
+        for row in candidates:
+            key = row_key(row)
+            if key in known:
+                outcome.known[category] += 1
+            else:
+                known.add(key)
+                rows.append(row)
+                outcome.added[category] += 1
+    _count_unknown_records(db, resident_id, document, outcome)
+    return rows
+
+
+def _note_rows(document) -> list:
+    return [MedicationPatientNote(kind=note.kind[:2], text=note.text) for note in document.notes]
+
+
+def _otc_rows(document) -> list:
+    return [MedicationOtcDrug(name=otc.name[:200], start_date=otc.start_date,
+                              end_date=otc.end_date, jan_code=otc.jan_code[:20],
+                              ingredients="、".join(i.name for i in otc.ingredients))
+            for otc in document.otc_drugs]
+
+
+def _memo_rows(document) -> list:
+    rows = [MedicationMemo(kind="memo", text=m.text, written_on=m.written_on)
+            for m in document.memos]
     rows += [MedicationMemo(kind="patient", text=e.text, written_on=e.written_on)
              for e in document.patient_entries]
     rows += [MedicationMemo(kind="family_pharmacist", written_on=p.start_date,
                             text=" ".join(t for t in (p.name, p.pharmacy, p.contact) if t))
              for p in document.family_pharmacists]
-    for item in rows:
-        item.resident_id, item.document_id = resident_id, document_id
-        db.add(item)
-    outcome.records_written += len(rows)
+    return rows
+
+
+def note_key(row) -> tuple:
+    return ("note", row.kind, row.text)
+
+
+def otc_key(row) -> tuple:
+    return ("otc", row.name, row.start_date, row.end_date, row.jan_code, row.ingredients)
+
+
+def memo_key(row) -> tuple:
+    return ("memo", row.kind, row.text, row.written_on)
+
+
+def row_key(row) -> tuple:
+    keys = {MedicationPatientNote: note_key, MedicationOtcDrug: otc_key, MedicationMemo: memo_key}
+    return keys[type(row)](row)
+
+
+def _count_unknown_records(db, resident_id, document, outcome) -> None:
+    """Records outside a visit that this reader does not know are kept only in the
+    document's text: one is new unless an earlier document of the notebook holds it."""
+    for record in document.unknown:
+        line = CRLF + unknown_line(record) + CRLF
+        held = db.scalar(scoped(MedicationDocument.id,
+                                MedicationDocument.resident_id == resident_id,
+                                MedicationDocument.canonical_text.contains(line, autoescape=True))
+                         .limit(1))
+        (outcome.known if held else outcome.added)["other"] += 1
 
 
 class _VisitWriter:
@@ -143,14 +228,13 @@ class _VisitWriter:
         self.insert(MedicationDrug, drugs)
         self.insert(MedicationUsage, usages)
         self.insert(MedicationVisitNote, notes)
-        self.outcome.visits_added += len(visits)
         self.outcome.records_written += len(visits) + len(notes) + len(drugs) + len(usages)
 
     def insert(self, model, rows: list[dict]) -> None:
         # Plain executemany, no RETURNING: the ids are read back in one query per table
         # (below), which measured faster than an ordered RETURNING, above all on PostgreSQL.
         if rows:
-            self.db.execute(insert(model), rows)
+            bulk_insert(self.db, model.__table__, rows)
 
     def visit_ids(self) -> dict[str, int]:
         """This document's visits by content hash (unique per resident)."""
@@ -211,6 +295,26 @@ class _VisitWriter:
                      info_kind=getattr(item, "kind", "")[:4],
                      written_on=getattr(item, "written_on", None))
                 for kind, items in groups for item in items]
+
+
+def bulk_insert(db: Session, table, rows: list[dict]) -> None:
+    """INSERT the rows (dicts with the same keys) in one executemany of the driver, in the
+    session's transaction. The SQL is SQLAlchemy's own INSERT for the table, compiled once
+    for the dialect with named parameters; only the columns whose type converts values
+    (dates on SQLite) go through their bind processors, in place. SQLAlchemy's per-row
+    parameter handling cost more than the database's own work (bench/medication_import.py)."""
+    connection = db.connection()
+    dialect = connection.dialect
+    if dialect.positional:  # sqlite3 takes named parameters too: the dicts as they are
+        dialect = type(dialect)(paramstyle="named")
+    columns = list(rows[0])
+    compiled = table.insert().compile(dialect=dialect, column_keys=columns)
+    convert = [(key, processor) for key in columns
+               if (processor := table.c[key].type.bind_processor(dialect)) is not None]
+    for row in rows:  # the rows are this writer's own dicts: converted in place
+        for key, processor in convert:
+            row[key] = processor(row[key])
+    connection.exec_driver_sql(str(compiled), rows)
 
 
 def usage_days(usage: r.Usage) -> int | None:
@@ -330,6 +434,16 @@ def courses(items: list[Dispensed]) -> list[Course]:
             for d in items]
 
 
+def alerts_by_drug(alerts) -> dict[int, list[tuple]]:
+    """Each duplicate alert under both drugs it concerns: drug id → [(alert, the other
+    course)], so a page can show it beside each drug."""
+    found: dict[int, list[tuple]] = {}
+    for alert in alerts:
+        found.setdefault(alert.first.drug_id, []).append((alert, alert.second))
+        found.setdefault(alert.second.drug_id, []).append((alert, alert.first))
+    return found
+
+
 def notebook(db: Session, resident_id: int) -> r.Document:
     """The resident's whole notebook as one JAHIS document (出力区分 2, patient → pharmacy):
     the imported documents merged, each visit once, oldest first."""
@@ -353,3 +467,38 @@ def _merge(into: r.Document, doc: r.Document, seen: set[str]) -> None:
         if digest not in seen:
             seen.add(digest)
             into.visits.append(visit)
+
+
+# --- whose notebook ----------------------------------------------------------------------
+
+_KATAKANA = str.maketrans({chr(c): chr(c + 0x60) for c in range(0x3041, 0x3097)})
+
+
+def fold_name(text: str) -> str:
+    """A name as compared: NFKC (half-width kana, full-width letters), no spaces."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text or ""))
+
+
+def fold_kana(text: str) -> str:
+    """Kana as compared: hiragana and katakana alike, half- and full-width alike."""
+    return fold_name(text).translate(_KATAKANA)
+
+
+def patient_mismatches(patient: r.PatientRecord | None, resident) -> list[str]:
+    """Why the JAHIS patient record (1) is not the notebook's owner: `name`, `birth_date`,
+    `sex`; empty when it is, or when the document names nobody. The name matches when the
+    kanji or the kana do (a pharmacy may lack a rare kanji); birth date and sex, when the
+    document gives them, must match."""
+    if patient is None:
+        return []
+    reasons = []
+    same_name = fold_name(patient.name) == fold_name(resident.family_name + resident.given_name)
+    same_kana = bool(patient.name_kana.strip()) and fold_kana(patient.name_kana) == fold_kana(
+        resident.family_name_kana + resident.given_name_kana)
+    if not (same_name or same_kana):
+        reasons.append("name")
+    if patient.birth_date is not None and patient.birth_date != resident.birth_date:
+        reasons.append("birth_date")
+    if patient.sex.strip() in ("1", "2") and patient.sex.strip() != str(resident.sex.value):
+        reasons.append("sex")
+    return reasons

@@ -97,11 +97,14 @@ def timeline(resident_id: int):
 def current(resident_id: int):
     person = subject(resident_id)
     db = get_db()
-    taking, unknown = services.currently_taking(services.dispensed(db, person.id), today())
+    items = services.dispensed(db, person.id)
+    taking, unknown = services.currently_taking(items, today())
+    report = find_duplicates(services.courses(items))
     notes = services.patient_notes(db, person.id)
     logged_read(person, "current")
     return render_template("medication/current.html", person=person, taking=taking,
-                           unknown=unknown, notes=notes, today=today())
+                           unknown=unknown, notes=notes, today=today(),
+                           alerts=services.alerts_by_drug(report.alerts))
 
 
 @bp.get("/people/<int:resident_id>/drugs")

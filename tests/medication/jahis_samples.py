@@ -41,3 +41,15 @@ DUPLICATE_CASE = ("JAHISTC08,1\n1,高知 花子,2,19900401,,,,,,,\n"
                                "4", "2171022F1022", 60)
                   + visit_text("20250315", "ごめん駅前薬局", "0498765", "ノルバスク錠5mg",
                                "4", "2171022F2029", 30))
+
+
+def for_patient(text: str, name: str = "高知 花子", sex: str = "2", birth: str = "19900401",
+                kana: str = "") -> str:
+    """The same document with its patient record (1) naming someone else."""
+    lines = text.split("\n")
+    lines[1] = f"1,{name},{sex},{birth},,,,,,,{kana}"
+    return "\n".join(lines)
+
+
+# The spec's example as it would be for 高知 花子 (born 1990-04-01), the tests' resident.
+HANAKO_EXAMPLE = for_patient(SPEC_EXAMPLE)

@@ -18,6 +18,9 @@ def test_import_then_timeline_then_duplicate_alert(page, client, sign_in_as, mak
     driver = page.open(f"/services/medication/people/{hanako.id}/import")
     driver.find_element(By.NAME, "text").send_keys(overlapping_case(date.today()))
     page.follow(driver.find_element(By.CSS_SELECTOR, "form.form button[type=submit]"))
+    result = driver.find_element(By.CSS_SELECTOR, ".med-result")
+    assert "取り込みました" in result.text and "調剤記録" in result.text
+    page.follow(result.find_element(By.LINK_TEXT, "調剤の記録を見る"))
 
     allergy = driver.find_element(By.CSS_SELECTOR, ".med-allergy")
     assert "ペニシリン系抗生物質で発疹" in allergy.text

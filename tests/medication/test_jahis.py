@@ -77,7 +77,7 @@ def test_era_and_gregorian_dates(written, expected):
 
 def test_bad_dates_are_named_by_line_and_field():
     result = parse(cp932("JAHISTC08,1\n4,メモ,X010101,2\n5,R021340,1\n"))
-    assert ("bad_date", 2, "メモ入力年月日") in codes(result)
+    assert ("date_not_kept", 2, "メモ入力年月日") in codes(result)
     assert ("bad_date", 3, "調剤等年月日") in codes(result)
     assert not result.ok  # a visit without a valid date cannot be stored
     assert "3行目 レコード5 「調剤等年月日」" in str(result.errors[-1])

@@ -10,10 +10,11 @@ import pytest
 from sqlalchemy import select
 
 from portal.metering.models import UsageEvent
-from portal.registry.models import GuardianLink
+from portal.registry.models import GuardianLink, Sex
 from services.medication import jahis, qr
+from services.medication import models as m
 from tests.medication.helpers import access_log, counts, overlapping_case, post_import
-from tests.medication.jahis_samples import SPEC_EXAMPLE, cp932
+from tests.medication.jahis_samples import HANAKO_EXAMPLE, SPEC_EXAMPLE, cp932, for_patient
 
 BASE = "/services/medication"
 
@@ -32,7 +33,7 @@ def hanako(city, make_resident):
 def imported(client, sign_in_as, hanako):
     sign_in_as(hanako)
     response = post_import(client, hanako.id, text=overlapping_case(date.today()))
-    assert response.status_code == 302
+    assert response.status_code == 200
     return hanako
 
 
@@ -58,16 +59,31 @@ def test_import_counts_usage_and_logs_access(db, city, imported):
 def test_the_same_document_twice_changes_nothing(client, db, city, imported):
     before = counts(db, city.id)
     response = post_import(client, imported.id, text=overlapping_case(date.today()))
-    assert response.status_code == 302
+    assert response.status_code == 200
     assert counts(db, city.id) == before
-    page = client.get(response.location).get_data(as_text=True)
-    assert "すでに取り込まれています" in page
+    assert "すでに取り込まれています" in response.get_data(as_text=True)
+
+
+def test_our_own_export_imported_again_changes_nothing(client, db, city, hanako, sign_in_as):
+    """The OTC drug and the memo were stored twice before; the page said 0 visits."""
+    from tests.medication.test_idempotent_import import NOTEBOOK
+    sign_in_as(hanako)
+    first = post_import(client, hanako.id, file=(io.BytesIO(NOTEBOOK.encode("cp932")), "a.txt"))
+    assert "新しく取り込んだもの" in first.get_data(as_text=True)
+    before = counts(db, city.id)
+    exported = client.get(f"{BASE}/people/{hanako.id}/export.txt").data
+    again = post_import(client, hanako.id, file=(io.BytesIO(exported), "export.txt"))
+    body = again.get_data(as_text=True)
+    assert counts(db, city.id) == before
+    assert "すでに取り込まれています" in body
+    row = body[body.index("一般用医薬品"):]
+    assert row.index("0 件") < row.index("1 件")  # 0 new, 1 already there
 
 
 def test_a_visit_already_known_is_not_stored_again(client, db, city, imported):
     """A notebook export holding visits imported before adds only what is new."""
     text = overlapping_case(date.today()) + "5,20240101,1\n201,1,新しい薬,1,錠,1,,1,,,\n"
-    assert post_import(client, imported.id, text=text).status_code == 302
+    assert post_import(client, imported.id, text=text).status_code == 200
     assert counts(db, city.id)["medication_visit"] == 3
 
 
@@ -79,6 +95,33 @@ def test_a_bad_document_is_rejected_with_its_diagnostics(client, db, city, hanak
     assert response.status_code == 422
     assert "2行目 レコード201" in body and "3行目 レコード5 「調剤等年月日」" in body
     assert "何も保存していません" in body
+    assert set(counts(db, city.id).values()) == {0}
+
+
+def test_warnings_are_listed_with_the_result_and_a_dropped_value_is_named(client, db, city,
+                                                                         hanako, sign_in_as):
+    """An impossible birth date, an unknown record and missing optional fields are kept
+    with a warning each, shown on the result page by line and field."""
+    sign_in_as(hanako)
+    text = ("JAHISTC08,1\n1,高知 花子,2,19991399,,,,,,,\n999,謎の記録\n"
+            "5,20250301,1\n201,1,ムコスタ錠100mg,3,錠\n")
+    response = post_import(client, hanako.id, text=text)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200 and "取り込みました" in body
+    assert "注意つきで取り込んだ項目（3 件）" in body
+    assert "2行目 レコード1 「生年月日」" in body and "19991399" in body
+    assert "空のまま取り込みました" in body
+    assert "3行目" in body and "「999」" in body
+    assert "5行目 レコード201" in body and "足りません" in body
+    assert counts(db, city.id)["medication_drug"] == 1
+
+
+def test_a_refused_document_lists_its_warnings_apart(client, db, city, hanako, sign_in_as):
+    sign_in_as(hanako)
+    text = "JAHISTC08,1\n4,メモ,X010101,2\n5,R021340,1\n"
+    body = post_import(client, hanako.id, text=text).get_data(as_text=True)
+    assert "取り込めない理由（1 件）" in body and "そのほかの注意（1 件）" in body
+    assert body.index("3行目 レコード5") < body.index("そのほかの注意") < body.index("2行目 レコード4")
     assert set(counts(db, city.id).values()) == {0}
 
 
@@ -94,9 +137,9 @@ def test_no_source_or_two_sources_is_a_form_error(client, db, city, hanako, sign
 
 def test_cp932_file_upload(client, db, city, hanako, sign_in_as):
     sign_in_as(hanako)
-    response = post_import(client, hanako.id, file=(io.BytesIO(cp932(SPEC_EXAMPLE)), "qr.txt"))
-    assert response.status_code == 302
-    body = client.get(response.location).get_data(as_text=True)
+    response = post_import(client, hanako.id, file=(io.BytesIO(cp932(HANAKO_EXAMPLE)), "qr.txt"))
+    assert response.status_code == 200
+    body = client.get(f"{BASE}/people/{hanako.id}/").get_data(as_text=True)
     assert "2020年04月10日" in body and "ｺﾘｵﾊﾟﾝｶﾌﾟｾﾙ5mg" in body
 
 
@@ -122,16 +165,16 @@ def test_photos_of_split_qr_codes_in_any_order(client, db, city, hanako, sign_in
     assert len(parts) >= 3
     random.Random(4).shuffle(parts)
     photos = [_photo([p]) for p in parts]
-    assert post_import(client, hanako.id, photos=photos).status_code == 302
+    assert post_import(client, hanako.id, photos=photos).status_code == 200
     assert counts(db, city.id)["medication_drug"] == 4
 
 
 def test_structured_append_fragments_cut_inside_a_character(client, db, city, hanako, sign_in_as):
     sign_in_as(hanako)
-    raw = cp932(SPEC_EXAMPLE)
-    cut = raw.index("鈴木".encode("cp932")) + 1
+    raw = cp932(HANAKO_EXAMPLE)
+    cut = raw.index("高知".encode("cp932")) + 1
     photo = _photo([raw[:cut], raw[cut:]])  # both QR codes in one photo, left to right
-    assert post_import(client, hanako.id, photos=[photo]).status_code == 302
+    assert post_import(client, hanako.id, photos=[photo]).status_code == 200
     body = client.get(f"{BASE}/people/{hanako.id}/").get_data(as_text=True)
     assert "ｺﾘｵﾊﾟﾝｶﾌﾟｾﾙ5mg" in body
 
@@ -147,6 +190,60 @@ def test_a_photo_without_qr_code_is_rejected(client, db, city, hanako, sign_in_a
     body = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "1 枚目の写真" in body and "2 枚目の写真" in body
+    assert set(counts(db, city.id).values()) == {0}
+
+
+@pytest.fixture
+def child(db, city, make_resident, hanako):
+    kid = make_resident(city, family="高知", given="太郎", birth=date(2020, 5, 1), sex=Sex.MALE,
+                        household=hanako.household_id, relationship="子", given_kana="タロウ")
+    with db.transaction(city.id) as s:
+        s.add(GuardianLink(guardian_id=hanako.id, child_id=kid.id))
+    return kid
+
+
+def test_someone_elses_document_is_refused_with_the_reason(client, db, city, hanako, sign_in_as):
+    """土佐 花子 (born 1985) does not go into 高知 花子's notebook, as a resident or staff."""
+    tosa = for_patient(SPEC_EXAMPLE, "土佐 花子", "2", "19850707", "ﾄｻ ﾊﾅｺ")
+    sign_in_as(hanako)
+    response = post_import(client, hanako.id, text=tosa)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "高知\u3000花子 さんのものではないようです" in body
+    assert "氏名（漢字・カナとも） が一致しません" in body and "土佐 花子" in body
+    assert "生年月日 が一致しません" in body and "1985-07-07" in body
+    assert "性別" not in body.split("取り込んでいません")[1].split("</section>")[0]
+    assert set(counts(db, city.id).values()) == {0}
+
+
+def test_names_compare_by_width_spacing_and_kana(client, db, city, hanako, sign_in_as):
+    """Half-width kana, full-width spaces or none, hiragana: the same person. A pharmacy
+    without the kanji is matched by the kana."""
+    sign_in_as(hanako)
+    for name, kana in (("高知　花子", ""), ("高知花子", "ｺｳﾁ ﾊﾅｺ"), ("髙知 花子", "こうち はなこ")):
+        data = for_patient(SPEC_EXAMPLE, name, "2", "19900401", kana)
+        assert post_import(client, hanako.id, text=data).status_code == 200, name
+    refused = post_import(client, hanako.id, text=for_patient(SPEC_EXAMPLE, sex="1"))
+    assert refused.status_code == 422 and "性別 が一致しません" in refused.get_data(as_text=True)
+
+
+def test_a_childs_document_goes_into_the_childs_notebook(client, db, city, hanako, child,
+                                                         sign_in_as):
+    sign_in_as(hanako)
+    data = for_patient(SPEC_EXAMPLE, "高知 太郎", "1", "R020501")
+    body = post_import(client, hanako.id, text=data).get_data(as_text=True)
+    assert "高知\u3000太郎 さんのお薬手帳に取り込みました" in body
+    with db.transaction(city.id) as s:
+        owners = s.scalars(select(m.MedicationVisit.resident_id)).all()
+    assert owners == [child.id]
+    assert access_log(db, child.id)[-1].purpose.endswith("（保護者）")
+
+
+def test_staff_cannot_import_a_document_into_the_wrong_person(client, db, city, hanako, child,
+                                                              make_staff, sign_in_as):
+    sign_in_as(make_staff(city, roles=["health_staff"]))
+    data = for_patient(SPEC_EXAMPLE, "高知 太郎", "1", "20200501")
+    assert post_import(client, hanako.id, text=data).status_code == 422
     assert set(counts(db, city.id).values()) == {0}
 
 
@@ -222,14 +319,11 @@ def test_pdf_summary_embeds_a_japanese_font(client, imported, tmp_path):
 
 
 def test_guardian_sees_a_childs_notebook_and_nobody_elses(client, db, city, make_resident,
-                                                          sign_in_as, hanako):
-    child = make_resident(city, family="高知", given="太郎", birth=date(2020, 5, 1),
-                          household=hanako.household_id, relationship="子")
+                                                          sign_in_as, hanako, child):
     stranger = make_resident(city, family="土佐", given="次郎")
-    with db.transaction(city.id) as s:
-        s.add(GuardianLink(guardian_id=hanako.id, child_id=child.id))
     sign_in_as(hanako)
-    assert post_import(client, child.id, text=SPEC_EXAMPLE).status_code == 302
+    taro_data = for_patient(SPEC_EXAMPLE, "高知 太郎", "1", "20200501")
+    assert post_import(client, child.id, text=taro_data).status_code == 200
     page = client.get(f"{BASE}/people/{child.id}/").get_data(as_text=True)
     assert "ｺﾘｵﾊﾟﾝｶﾌﾟｾﾙ5mg" in page
     assert access_log(db, child.id)[-1].purpose.endswith("（保護者）")
@@ -247,7 +341,7 @@ def test_health_staff_imports_for_a_resident_of_their_city(client, db, city, mak
     sign_in_as(nurse)
     found = client.get(f"{BASE}/staff?q=高知").get_data(as_text=True)
     assert f"/people/{hanako.id}/" in found
-    assert post_import(client, hanako.id, text=SPEC_EXAMPLE).status_code == 302
+    assert post_import(client, hanako.id, text=HANAKO_EXAMPLE).status_code == 200
     assert counts(db, city.id)["medication_visit"] == 1
     assert access_log(db, hanako.id)[-1].purpose.endswith("（職員）")
     other = make_resident(make_city("392111", "香南市"), family="香南", given="住民")
@@ -282,3 +376,67 @@ def test_without_the_japanese_font_the_pdf_page_says_so(client, imported, monkey
     response = client.get(f"{BASE}/people/{imported.id}/summary.pdf")
     assert response.status_code == 503
     assert "日本語フォント" in response.get_data(as_text=True)
+
+
+def test_a_file_over_the_limit_is_refused_before_reading(client, db, city, hanako, sign_in_as,
+                                                         monkeypatch):
+    from services.medication import forms
+    sign_in_as(hanako)
+    big = cp932(HANAKO_EXAMPLE) + b" " * (5 * 1024 * 1024)
+    read = []
+    monkeypatch.setattr(jahis, "parse", lambda data: read.append(data))
+    response = post_import(client, hanako.id, file=(io.BytesIO(big), "big.txt"))
+    body = response.get_data(as_text=True)
+    assert "「big.txt」は 5.0 MB あります。1つのファイルは 5.0 MB までです。" in body
+    assert read == [] and set(counts(db, city.id).values()) == {0}
+    assert forms.MAX_FILE_BYTES == 5 * 1024 * 1024  # the limit docs/medication.md states
+
+
+def test_a_request_over_the_app_limit_gets_a_plain_page(client, app, city, hanako, sign_in_as):
+    sign_in_as(hanako)
+    app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+    response = post_import(client, hanako.id, file=(io.BytesIO(b"x" * 2 * 1024 * 1024), "a.txt"))
+    assert response.status_code == 413
+    assert "大きすぎ" in response.get_data(as_text=True)
+
+
+def test_the_parts_of_a_split_document_as_several_files(client, db, city, hanako, sign_in_as):
+    sign_in_as(hanako)
+    document = jahis.parse(overlapping_case(date.today())).document
+    parts = jahis.split_for_qr(document, max_bytes=300)
+    files = [(io.BytesIO(p), f"part{n}.txt") for n, p in enumerate(reversed(parts))]
+    files[0] = (io.BytesIO(b"\xef\xbb\xbf" + parts[-1].decode("cp932").encode("utf-8")), "u.txt")
+    assert post_import(client, hanako.id, file=files).status_code == 200
+    assert counts(db, city.id)["medication_drug"] == 4
+
+
+def test_structured_append_photos_in_reverse_order(client, db, city, hanako, sign_in_as):
+    import segno
+    sign_in_as(hanako)
+    symbols = segno.make_sequence(cp932(overlapping_case(date.today())), mode="byte",
+                                  error="m", symbol_count=3)
+    pngs = []
+    for symbol in reversed(symbols):
+        buffer = io.BytesIO()
+        symbol.save(buffer, kind="png", scale=3)
+        pngs.append(buffer.getvalue())
+    photos = [(io.BytesIO(p), "qr.png") for p in pngs]
+    assert post_import(client, hanako.id, photos=photos).status_code == 200
+    assert counts(db, city.id)["medication_drug"] == 4
+    missing = post_import(client, hanako.id, photos=[(io.BytesIO(pngs[0]), "qr.png")])
+    assert missing.status_code == 422 and "1・2 / 3" in missing.get_data(as_text=True)
+
+
+def test_current_drugs_show_pharmacy_doctor_and_their_alerts(client, city, imported, make_staff,
+                                                             sign_in_as):
+    """Beside each drug: the pharmacy, the doctor, and the duplicate alert it is part of —
+    for the resident and for the nurse alike."""
+    for viewer in (imported, make_staff(city, roles=["health_staff"])):
+        sign_in_as(viewer)
+        body = client.get(f"{BASE}/people/{imported.id}/current").get_data(as_text=True)
+        row = body[body.index('<span class="med-drug">アムロジピン錠5mg'):]
+        row = row[:row.index("</tr>")]
+        assert "はりまや薬局" in row and "土佐 一郎" in row and "高知中央病院" in row
+        assert "同一成分の重複" in row and "ノルバスク錠5mg（ごめん駅前薬局）と期間が重なっています" in row
+        loxonin = body[body.index('<span class="med-drug">ﾛｷｿﾆﾝ錠60mg'):]
+        assert "同一成分の重複" not in loxonin[:loxonin.index("</tr>")]

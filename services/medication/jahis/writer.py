@@ -4,7 +4,8 @@ from __future__ import annotations
 import hashlib
 
 from services.medication.jahis import records as r
-from services.medication.jahis.text import clean_field, format_date
+from services.medication.jahis.compiled import FORMATTERS
+from services.medication.jahis.text import clean_field
 
 CRLF = "\r\n"
 # A 911 line is at most "911," + 14-digit id + "," + 2 + "," + 2 digits + CRLF.
@@ -87,13 +88,8 @@ def rp_lines(rp: r.Rp) -> list[str]:
 
 def record_line(record, rp_number: int | None = None) -> str:
     """One record as a line: number, RP number where the record has one, then fields."""
-    values = [record.NUMBER]
-    if rp_number is not None:
-        values.append(str(rp_number))
-    for spec in record.FIELDS:
-        value = getattr(record, spec.attr)
-        values.append(format_date(value) if spec.kind == r.DATE else clean_field(value or ""))
-    return ",".join(values)
+    head = record.NUMBER if rp_number is None else f"{record.NUMBER},{rp_number}"
+    return FORMATTERS[type(record)](record, head)
 
 
 def unknown_line(record: r.UnknownRecord) -> str:
