@@ -27,5 +27,12 @@ if scripts/pcsc-up.sh >/dev/null 2>&1; then
 else
   echo "pcscd を起動できないため、カードなしで起動します / no pcscd: running without the virtual card" >&2
 fi
+# The test time-stamping authority: certificates are signed PAdES B-LTA, as in production.
+TSA_PORT=${TSA_PORT:-35991}
+"$BIN/madoguchi" convenience_issuance tsa-serve "$INSTANCE/tsa" --port "$TSA_PORT" >"$INSTANCE/tsa.log" 2>&1 &
+children+=($!)
+for _ in $(seq 150); do [ -f "$INSTANCE/tsa/root.pem" ] && break; sleep 0.2; done
+export MADOGUCHI_TSA_URL="http://127.0.0.1:$TSA_PORT/tsa" MADOGUCHI_TSA_TRUST_ROOTS="$INSTANCE/tsa/root.pem"
+
 echo "窓口ポータル / portal: http://$HOST:$PORT/"
 "$BIN/madoguchi" serve --host "$HOST" --port "$PORT"

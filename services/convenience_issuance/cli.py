@@ -1,7 +1,9 @@
 """`madoguchi convenience_issuance …`: operations a scheduler runs."""
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timezone
+from pathlib import Path
 
 import click
 from sqlalchemy import select
@@ -31,3 +33,26 @@ def expire(ctx: CliContext) -> None:
         if count:
             click.echo(f"{city.code} {city.name}: {count}")
     click.echo(f"解放した交付要求 / released: {total}")
+
+
+@cli.command("tsa-serve", help="テスト用の時刻認証局（TSA）と CRL を起動します / serve the test TSA and CRL.")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=35991, show_default=True)
+def tsa_serve(directory: Path, host: str, port: int) -> None:
+    """For tests and the demo only: the PKI is made in DIRECTORY on first use (root.pem is
+    the trust root to configure as MADOGUCHI_TSA_TRUST_ROOTS)."""
+    from services.convenience_issuance.testtsa import TrustServiceApp, TrustServices, serve_in_thread
+    app = TrustServiceApp()
+    try:
+        server, url = serve_in_thread(app, host, port)
+    except OSError as exc:
+        raise click.ClickException(f"ポート {port} を使えません / cannot listen on {host}:{port}: "
+                                   f"{exc.strerror}") from None
+    exists = (directory / "tsa.pem").is_file()
+    app.services = TrustServices.open(directory) if exists else TrustServices.create(directory, url)
+    click.echo(f"時刻認証局 / TSA: {app.services.tsa_url}  (Ctrl+C で終了)")
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        server.shutdown()
