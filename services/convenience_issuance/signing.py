@@ -33,12 +33,16 @@ from pyhanko.keys import load_certs_from_pemder_data, load_private_key_from_pemd
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import signers
 from pyhanko.sign.fields import SigSeedSubFilter
+from pyhanko.sign.pkcs11 import PKCS11Signer
 from pyhanko.sign.general import SigningError, get_pyca_cryptography_hash
 from pyhanko.sign.timestamps import HTTPTimeStamper, TimestampRequestError
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.errors import PathValidationError
 from pyhanko_certvalidator.fetchers.requests_fetchers import RequestsFetcherBackend
 from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+from services.convenience_issuance import hsm
+from services.convenience_issuance.hsm import TokenKey
 
 log = logging.getLogger("madoguchi.convenience_issuance")
 
@@ -83,6 +87,7 @@ class MunicipalKey:
     passphrase: bytes | None = None
     seal_image: str | None = None
     development: bool = False
+    token: TokenKey | None = None   # the key is in an HSM (key_pem is then empty)
 
 
 def generate_municipal_key(city_name: str, code: str, days: int = 3650) -> MunicipalKey:
@@ -107,7 +112,12 @@ def generate_municipal_key(city_name: str, code: str, days: int = 3650) -> Munic
 
 
 def load_municipal_key(entry: dict) -> MunicipalKey:
-    """Read one CONVENIENCE_SIGNING_KEYS entry from disk."""
+    """Read one CONVENIENCE_SIGNING_KEYS entry: a key file, or a key in a PKCS#11 token."""
+    if "pkcs11" in entry:
+        token = hsm.token_key(entry["pkcs11"])
+        return MunicipalKey(b"", hsm.certificate_pem(token),
+                            tuple(Path(p).read_bytes() for p in entry.get("chain", [])),
+                            None, entry.get("seal_image"), token=token)
     passphrase_env = entry.get("passphrase_env")
     passphrase = os.environ[passphrase_env].encode() if passphrase_env else None
     return MunicipalKey(Path(entry["key"]).read_bytes(), Path(entry["certificate"]).read_bytes(),
@@ -159,7 +169,13 @@ class MunicipalSigner(signers.SimpleSigner):
 
 @functools.lru_cache(maxsize=64)
 def signer_for(key: MunicipalKey) -> signers.SimpleSigner:
-    """Parsed once per key: loading (and checking) an RSA key costs more than signing."""
+    """Parsed once per key: loading (and checking) an RSA key costs more than signing.
+    A key in a token signs there (pyHanko's PKCS11Signer, one session per process)."""
+    if key.token is not None:
+        return PKCS11Signer(hsm.session(key.token), key_label=key.token.label,
+                            signing_cert=next(iter(load_certs_from_pemder_data(key.certificate_pem))),
+                            other_certs_to_pull=None,
+                            ca_chain=[c for pem in key.chain_pem for c in load_certs_from_pemder_data(pem)])
     signing_key = load_private_key_from_pemder_data(key.key_pem, passphrase=key.passphrase)
     (certificate,) = list(load_certs_from_pemder_data(key.certificate_pem))[:1]
     chain = [c for pem in key.chain_pem for c in load_certs_from_pemder_data(pem)]
