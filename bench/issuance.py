@@ -98,7 +98,29 @@ def bench_lta(content: CertificateContent, n: int) -> list[tuple[str, float]]:
 
 
 def bench_hsm(content, services, trust, n: int) -> list[tuple[str, float]]:
-    return []
+    """The same key imported into a SoftHSM2 token of the benchmark's own."""
+    import shutil
+    import subprocess
+    module = "/usr/lib/softhsm/libsofthsm2.so"
+    if not (shutil.which("softhsm2-util") and Path(module).is_file()):
+        print("  (SoftHSM2 not installed: no HSM figure)")
+        return []
+    from services.convenience_issuance import hsm
+    from services.convenience_issuance.signing import MunicipalKey
+    folder = Path(tempfile.mkdtemp(prefix="softhsm-bench-"))
+    (folder / "tokens").mkdir()
+    (folder / "softhsm2.conf").write_text(f"directories.tokendir = {folder / 'tokens'}\n")
+    os.environ["SOFTHSM2_CONF"] = str(folder / "softhsm2.conf")
+    subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", "bench", "--pin", "1234",
+                    "--so-pin", "5678"], check=True, capture_output=True)
+    key_pem, cert_pem, root_pem = services.signing_key("南国市", "392049")
+    token = hsm.TokenKey(module, "bench", "392049-bench", "1234")
+    hsm.import_key(token, key_pem, cert_pem)
+    key = MunicipalKey(b"", cert_pem, (root_pem,), token=token)
+    return [("B-B (HSM)", rate("signed PAdES B-B, key in SoftHSM2",
+                               lambda: sign_pdf(render(content), key, "南国市"), n)),
+            ("B-LTA (TSA, HSM)", rate("signed PAdES B-LTA, test TSA, SoftHSM2",
+                                      lambda: sign_pdf(render(content), key, "南国市", trust), n))]
 
 
 def bench_flow(n: int) -> None:
