@@ -140,7 +140,11 @@ class KeyRing:
 
     def _load(self, code: str, city_name: str) -> MunicipalKey:
         if code in self._entries:
-            return load_municipal_key(self._entries[code])
+            try:
+                return load_municipal_key(self._entries[code])
+            except hsm.TokenProblem as exc:  # a 503 for the terminal, the reason in the log
+                log.error("convenience_issuance: signing key of %s unusable: %s", code, exc)
+                raise SigningUnavailable(str(exc)) from None
         if not self._allow_development:
             raise SigningUnavailable(f"no signing key configured for municipality {code}")
         log.warning("convenience_issuance: NO SIGNING KEY for %s — using a self-signed "

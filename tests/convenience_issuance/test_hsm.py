@@ -128,3 +128,14 @@ def test_a_wrong_pin_is_one_line_and_never_echoed(softhsm):
     output = result.stdout + result.stderr
     assert result.returncode != 0 and "PIN" in output and "99999999" not in output
     assert "Traceback" not in output and len(output.strip().splitlines()) == 1
+
+
+def test_an_unusable_token_means_no_certificate_not_an_error_page(token_ring, terminal, hanako,
+                                                                   bind_card, monkeypatch):
+    token_ring({"pkcs11": {"module": MODULE, "token": "no-such-token", "label": "x",
+                           "pin_env": "MADOGUCHI_HSM_PIN"}})
+    assert terminal.start(bind_card(hanako)).status_code == 201
+    terminal.quote("juminhyo")
+    assert terminal.pay("no-token-0001", 200).status_code == 201
+    response = terminal.pdf()
+    assert response.status_code == 503 and response.get_json()["error"] == "signing_unavailable"
