@@ -71,6 +71,56 @@ def bench_pdfs(n: int) -> None:
     signed = rate("住民票 layout, signed (PAdES)", lambda: sign_pdf(render(content), key, "南国市"), n)
     print(f"  ratio to the baseline: layout {baseline / unsigned:.1f}x, signed {baseline / signed:.1f}x"
           " the time per PDF")
+    lta = bench_lta(content, max(3, n // 5))
+    print("  ratio to the unsigned layout: "
+          + ", ".join(f"{label} {unsigned / per_second:.1f}x" for label, per_second
+                      in [("B-B", signed)] + lta) + " the time per PDF")
+
+
+def bench_lta(content: CertificateContent, n: int) -> list[tuple[str, float]]:
+    """PAdES B-LTA through the project's test TSA over HTTP on this machine (the key in a
+    file; and in SoftHSM2 when the hsm module and SoftHSM2 are there)."""
+    from services.convenience_issuance.signing import MunicipalKey, TrustServices as Trust
+    from services.convenience_issuance.testtsa import TrustServiceApp, TrustServices, serve_in_thread
+    app = TrustServiceApp()
+    server, url = serve_in_thread(app)
+    try:
+        app.services = TrustServices.create(Path(tempfile.mkdtemp(prefix="tsa-bench-")), url)
+        key_pem, cert_pem, root_pem = app.services.signing_key("南国市", "392049")
+        key, trust = MunicipalKey(key_pem, cert_pem, (root_pem,)), Trust(app.services.tsa_url, (root_pem,))
+        results = [("B-LTA (TSA, key file)",
+                    rate("signed PAdES B-LTA, test TSA, key file",
+                         lambda: sign_pdf(render(content), key, "南国市", trust), n))]
+        results += bench_hsm(content, app.services, trust, n)
+        return results
+    finally:
+        server.shutdown()
+
+
+def bench_hsm(content, services, trust, n: int) -> list[tuple[str, float]]:
+    """The same key imported into a SoftHSM2 token of the benchmark's own."""
+    import shutil
+    import subprocess
+    module = "/usr/lib/softhsm/libsofthsm2.so"
+    if not (shutil.which("softhsm2-util") and Path(module).is_file()):
+        print("  (SoftHSM2 not installed: no HSM figure)")
+        return []
+    from services.convenience_issuance import hsm
+    from services.convenience_issuance.signing import MunicipalKey
+    folder = Path(tempfile.mkdtemp(prefix="softhsm-bench-"))
+    (folder / "tokens").mkdir()
+    (folder / "softhsm2.conf").write_text(f"directories.tokendir = {folder / 'tokens'}\n")
+    os.environ["SOFTHSM2_CONF"] = str(folder / "softhsm2.conf")
+    subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", "bench", "--pin", "1234",
+                    "--so-pin", "5678"], check=True, capture_output=True)
+    key_pem, cert_pem, root_pem = services.signing_key("南国市", "392049")
+    token = hsm.TokenKey(module, "bench", "392049-bench", "1234")
+    hsm.import_key(token, key_pem, cert_pem)
+    key = MunicipalKey(b"", cert_pem, (root_pem,), token=token)
+    return [("B-B (HSM)", rate("signed PAdES B-B, key in SoftHSM2",
+                               lambda: sign_pdf(render(content), key, "南国市"), n)),
+            ("B-LTA (TSA, HSM)", rate("signed PAdES B-LTA, test TSA, SoftHSM2",
+                                      lambda: sign_pdf(render(content), key, "南国市", trust), n))]
 
 
 def bench_flow(n: int) -> None:

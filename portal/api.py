@@ -3,6 +3,8 @@ portal's internals, so the core can change behind it."""
 from portal.audit.services import log_access, log_listing
 from portal.clock import JST, to_jst, today_jst
 from portal.fonts import GOTHIC, MINCHO, FontMissing, font_file, japanese_font
+from portal.pdflayout import (Box, LayoutOverflow, WrappedText, column_widths, draw_in_box, fit_text,
+                              grid_table, wrap_lines)
 from portal.cards.errors import CardTokenError
 from portal.cards.services import consume_challenge, find_binding, issue_challenge, validators
 from portal.cards.validation import parse_token, signed_data
@@ -30,6 +32,8 @@ __all__ = [
     "Actor", "current_unit", "unit_of_work",
     "JST", "to_jst", "today_jst",
     "GOTHIC", "MINCHO", "FontMissing", "font_file", "japanese_font",
+    "Box", "LayoutOverflow", "WrappedText", "column_widths", "draw_in_box", "fit_text",
+    "grid_table", "wrap_lines",
     "CardTokenError", "CliContext", "pass_ctx", "consume_challenge", "csrf", "find_binding", "issue_challenge",
     "limiter", "parse_token", "service_enabled", "signed_data", "validators",
     "Base", "GuardianLink", "Household", "MenuItem", "Municipality", "PortalForm", "Resident",

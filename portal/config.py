@@ -81,7 +81,7 @@ DEFAULTS: dict[str, Any] = {
 REQUIRED = ("SECRET_KEY", "DATABASE_URL", "CARD_TRUST_ANCHORS")
 
 # Keys whose environment value is a list (comma or os.pathsep separated) or a number.
-_LIST_KEYS = {"CARD_TRUST_ANCHORS", "CARD_SIGNING_TRUST_ANCHORS", "CARD_CRLS", "SERVICES",
+_LIST_KEYS = {"CARD_TRUST_ANCHORS", "CARD_SIGNING_TRUST_ANCHORS", "CARD_CRLS", "SERVICES", "TSA_TRUST_ROOTS",
               "LOCALES"}
 _INT_KEYS = {k for k, v in DEFAULTS.items() if isinstance(v, int) and not isinstance(v, bool)}
 _BOOL_KEYS = {k for k, v in DEFAULTS.items() if isinstance(v, bool)}

@@ -27,5 +27,34 @@ if scripts/pcsc-up.sh >/dev/null 2>&1; then
 else
   echo "pcscd を起動できないため、カードなしで起動します / no pcscd: running without the virtual card" >&2
 fi
+# The test time-stamping authority: certificates are signed PAdES B-LTA, as in production.
+TSA_PORT=${TSA_PORT:-35991}
+"$BIN/madoguchi" convenience_issuance tsa-serve "$INSTANCE/tsa" --port "$TSA_PORT" >"$INSTANCE/tsa.log" 2>&1 &
+children+=($!)
+for _ in $(seq 150); do [ -f "$INSTANCE/tsa/root.pem" ] && break; sleep 0.2; done
+export MADOGUCHI_TSA_URL="http://127.0.0.1:$TSA_PORT/tsa" MADOGUCHI_TSA_TRUST_ROOTS="$INSTANCE/tsa/root.pem"
+
+# 南国市's seal key in a SoftHSM2 token, as a city keeps it in an HSM (where SoftHSM2 is
+# installed; otherwise the development key). The PIN is in a file only the owner reads.
+HSM_MODULE=/usr/lib/softhsm/libsofthsm2.so
+if command -v softhsm2-util >/dev/null 2>&1 && [ -f "$HSM_MODULE" ]; then
+  export SOFTHSM2_CONF="$INSTANCE/softhsm/softhsm2.conf"
+  if [ ! -f "$INSTANCE/softhsm/pin" ]; then
+    (umask 077; mkdir -p "$INSTANCE/softhsm/tokens"
+     printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' \
+       "$INSTANCE/softhsm/tokens" >"$SOFTHSM2_CONF"
+     od -An -N12 -tx1 /dev/urandom | tr -d ' \n' >"$INSTANCE/softhsm/pin.new")
+    softhsm2-util --init-token --free --label madoguchi-demo --pin "$(cat "$INSTANCE/softhsm/pin.new")" \
+      --so-pin "$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')" >/dev/null
+    "$BIN/madoguchi" convenience_issuance hsm-create 392049 南国市 --label 392049-demo \
+      --module "$HSM_MODULE" --token madoguchi-demo --pin-file "$INSTANCE/softhsm/pin.new" >/dev/null
+    mv "$INSTANCE/softhsm/pin.new" "$INSTANCE/softhsm/pin"
+  fi
+  grep -q '^\[CONVENIENCE_SIGNING_KEYS' "$INSTANCE/demo.toml" || printf \
+    '[CONVENIENCE_SIGNING_KEYS."392049".pkcs11]\nmodule = "%s"\ntoken = "madoguchi-demo"\nlabel = "392049-demo"\npin_file = "%s"\n' \
+    "$HSM_MODULE" "$INSTANCE/softhsm/pin" >>"$INSTANCE/demo.toml"
+  echo "南国市の公印鍵は SoftHSM2 のトークンにあります / 南国市's seal key is in a SoftHSM2 token"
+fi
+
 echo "窓口ポータル / portal: http://$HOST:$PORT/"
 "$BIN/madoguchi" serve --host "$HOST" --port "$PORT"

@@ -4,7 +4,8 @@
 # Installs what is missing when run as root; otherwise says what to install.
 set -euo pipefail
 PACKAGES=(pcscd vsmartcard-vpcd libpcsclite-dev swig pcsc-tools
-          chromium chromium-driver poppler-utils fonts-ipaexfont-gothic fonts-ipaexfont-mincho)
+          chromium chromium-driver poppler-utils fonts-ipaexfont-gothic fonts-ipaexfont-mincho
+          softhsm2)  # the seal key in an HSM (tests: services/convenience_issuance/hsm.py)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -14,12 +14,14 @@ from datetime import date, datetime
 from pathlib import Path
 
 import segno
-from reportlab.lib.colors import Color, black
+from reportlab.lib.colors import Color, black, white
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (BaseDocTemplate, Flowable, Frame, KeepTogether, PageTemplate,
+                                Spacer, Table, TableStyle)
 
-from portal.api import GOTHIC, MINCHO, font_file, japanese_font
+from portal.api import GOTHIC, MINCHO, Box, WrappedText, draw_in_box, font_file, japanese_font
 from services.convenience_issuance.services import CERTIFICATE_LABELS, CertificateType
 
 SEAL_RED = Color(0.80, 0.10, 0.10)
@@ -76,23 +78,57 @@ def western(day: date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
+# -- the page: every element has its box -------------------------------------------------
+# A4 in points, origin bottom left. The body flows (a large household continues on a
+# second page); everything else is fixed, and text in a fixed box is wrapped, then shrunk.
+MARGIN = 22 * mm
+QR_SIZE = 34 * mm          # the code and its quiet zone (4 modules, white) together
+TITLE_BOX = Box("title", MARGIN, A4[1] - 40 * mm, A4[0] - 2 * MARGIN, 20 * mm)
+BODY_BOX = Box("body", MARGIN, 54 * mm, A4[0] - 2 * MARGIN, A4[1] - 45 * mm - 54 * mm)
+QR_BOX = Box("qr", A4[0] - MARGIN - QR_SIZE, 14 * mm, QR_SIZE, QR_SIZE)
+FOOTER_BOX = Box("footer", MARGIN, 14 * mm, QR_BOX.x - 4 * mm - MARGIN, QR_SIZE)
+PAGE_NUMBER_BOX = Box("page_number", MARGIN, 6 * mm, A4[0] - 2 * MARGIN, 6 * mm)
+PAGE_BOXES = (TITLE_BOX, BODY_BOX, FOOTER_BOX, QR_BOX, PAGE_NUMBER_BOX)
+LABEL_WIDTH = 35 * mm
+
+
 def render(content: CertificateContent) -> bytes:
-    """One A4 page, unsigned (signing.sign_pdf signs it)."""
+    """The certificate as PDF, unsigned (signing.sign_pdf signs it): one A4 page, more
+    only when the printed household does not fit (each page then says 「1／2」)."""
     register_fonts()
+    pdf, pages = _build(content, total_pages=None)
+    if pages > 1:  # the page count is known only once laid out: lay out again with it
+        pdf, _pages = _build(content, total_pages=pages)
+    return pdf
+
+
+def _build(content: CertificateContent, total_pages: int | None) -> tuple[bytes, int]:
     buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=A4, pageCompression=1, initialFontName="Mincho")
     title = CERTIFICATE_LABELS[content.certificate_type]
-    canvas.setTitle(f"{title} {content.issuance_number}")
-    canvas.setAuthor(content.city_name)
+    doc = BaseDocTemplate(buffer, pagesize=A4, title=f"{title} {content.issuance_number}",
+                          author=content.city_name, pageCompression=1,
+                          initialFontName="Mincho")  # not Helvetica (never embedded)
+    frame = Frame(BODY_BOX.x, BODY_BOX.y, BODY_BOX.width, BODY_BOX.height, id="body",
+                  leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
+    decorate = functools.partial(draw_page, content=content, total_pages=total_pages)
+    doc.addPageTemplates([PageTemplate("certificate", [frame], onPage=decorate)])
+    story = BODIES[content.certificate_type](content) + certification(content)
+    doc.build(story)
+    return buffer.getvalue(), doc.page
+
+
+def draw_page(canvas: Canvas, doc, content: CertificateContent, total_pages: int | None) -> None:
+    """What every page carries: the copy warning, the title, the footer and the QR code."""
+    canvas.saveState()
     draw_copy_warning(canvas)
-    canvas.setFont("Gothic", 20)
-    canvas.drawCentredString(A4[0] / 2, A4[1] - 30 * mm, title)
-    BODIES[content.certificate_type](canvas, content)
-    draw_certification(canvas, content)
+    canvas.setFillColor(black)
+    draw_in_box(canvas, TITLE_BOX, CERTIFICATE_LABELS[content.certificate_type], "Gothic",
+                20, 12, align="center")
     draw_footer(canvas, content)
-    canvas.showPage()
-    canvas.save()
-    return buffer.getvalue()
+    if total_pages:
+        draw_in_box(canvas, PAGE_NUMBER_BOX, f"{doc.page}／{total_pages}", "Gothic", 9, 6,
+                    align="center")
+    canvas.restoreState()
 
 
 def draw_copy_warning(canvas: Canvas) -> None:
@@ -135,61 +171,77 @@ def copy_warning_png() -> bytes:
     return out.getvalue()
 
 
-def _row(canvas: Canvas, y: float, label: str, value: str, size: int = 11) -> float:
-    canvas.setFillColor(black)
-    canvas.setFont("Gothic", size - 1)
-    canvas.drawString(25 * mm, y, label)
-    canvas.setFont("Mincho", size)
-    canvas.drawString(60 * mm, y, value)
-    canvas.setLineWidth(0.3)
-    canvas.line(22 * mm, y - 2.5 * mm, A4[0] - 22 * mm, y - 2.5 * mm)
-    return y - 9 * mm
+def rows(*pairs: tuple[str, str]) -> Table:
+    """Label and value rows under a thin rule; the value wraps inside its column."""
+    cells = [[WrappedText(label, "Gothic", 10), WrappedText(value, "Mincho", 11)]
+             for label, value in pairs]
+    table = Table(cells, colWidths=(LABEL_WIDTH, BODY_BOX.width - LABEL_WIDTH), hAlign="LEFT")
+    table.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), "Mincho"),  # not Helvetica
+                               ("LINEBELOW", (0, 0), (-1, -1), 0.3, black),
+                               ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                               ("LEFTPADDING", (0, 0), (-1, -1), 3 * mm),
+                               ("TOPPADDING", (0, 0), (-1, -1), 1.5 * mm),
+                               ("BOTTOMPADDING", (0, 0), (-1, -1), 1 * mm)]))
+    return table
 
 
-def draw_juminhyo(canvas: Canvas, content: CertificateContent) -> None:
-    y = A4[1] - 48 * mm
-    y = _row(canvas, y, "住所", content.address)
-    if content.options.get("relationship"):
-        y = _row(canvas, y, "世帯主", content.head_name)
-    for member in content.members:
-        y = _member_block(canvas, y - 2 * mm, member, content.options)
-
-
-def _member_block(canvas: Canvas, y: float, member: Member, options: dict) -> float:
-    y = _row(canvas, y, "氏名", f"{member.name}（{member.name_kana}）")
-    y = _row(canvas, y, "生年月日・性別",
-             f"{western(member.birth_date)}生　{SEX_LABELS.get(member.sex, '－')}")
+def member_rows(member: Member, options: dict) -> list[tuple[str, str]]:
+    pairs = [("氏名", f"{member.name}（{member.name_kana}）"),
+             ("生年月日・性別", f"{western(member.birth_date)}生　{SEX_LABELS.get(member.sex, '－')}")]
     if options.get("relationship"):
-        y = _row(canvas, y, "続柄", member.relationship)
+        pairs.append(("続柄", member.relationship))
     if options.get("honseki"):
-        y = _row(canvas, y, "本籍", member.honseki or "－")
-        y = _row(canvas, y, "筆頭者", member.hittosha or "－")
-    return y
+        pairs += [("本籍", member.honseki or "－"), ("筆頭者", member.hittosha or "－")]
+    return pairs
 
 
-def draw_kisai(canvas: Canvas, content: CertificateContent) -> None:
-    y = A4[1] - 48 * mm
-    y = _row(canvas, y, "住所", content.address)
-    _member_block(canvas, y, content.holder, content.options)
+def juminhyo_body(content: CertificateContent) -> list:
+    head = [("住所", content.address)]
+    if content.options.get("relationship"):
+        head.append(("世帯主", content.head_name))
+    story = [rows(*head)]
+    for member in content.members:
+        # one person's rows stay on one page
+        story += [Spacer(1, 2 * mm), KeepTogether(rows(*member_rows(member, content.options)))]
+    return story
 
 
-def draw_inkan(canvas: Canvas, content: CertificateContent) -> None:
-    top = A4[1] - 48 * mm
-    canvas.setFont("Gothic", 10)
-    canvas.drawString(25 * mm, top, "印影")
-    canvas.rect(25 * mm, top - 45 * mm, 40 * mm, 40 * mm)
-    box = (27 * mm, top - 43 * mm, 36 * mm)
-    if content.seal_image:
-        from reportlab.lib.utils import ImageReader
-        canvas.drawImage(ImageReader(io.BytesIO(content.seal_image)), box[0], box[1],
-                         box[2], box[2], mask="auto", preserveAspectRatio=True)
-    else:
-        draw_name_seal(canvas, content.holder.name.split("\u3000")[0], box)
-    y = top - 55 * mm
-    y = _row(canvas, y, "登録番号", content.seal_registration_number)
-    y = _row(canvas, y, "氏名", f"{content.holder.name}（{content.holder.name_kana}）")
-    y = _row(canvas, y, "生年月日", western(content.holder.birth_date) + "生")
-    _row(canvas, y, "住所", content.address)
+def kisai_body(content: CertificateContent) -> list:
+    return [rows(("住所", content.address), *member_rows(content.holder, content.options))]
+
+
+def inkan_body(content: CertificateContent) -> list:
+    holder = content.holder
+    return [WrappedText("印影", "Gothic", 10, leading=8 * mm / 10),
+            SealImpression(content.seal_image, holder.name.split("\u3000")[0]),
+            Spacer(1, 6 * mm),
+            rows(("登録番号", content.seal_registration_number),
+                 ("氏名", f"{holder.name}（{holder.name_kana}）"),
+                 ("生年月日", western(holder.birth_date) + "生"), ("住所", content.address))]
+
+
+class SealImpression(Flowable):
+    """The registered 印影 in its 40 mm frame (the image, else a placeholder drawn)."""
+
+    def __init__(self, image: bytes | None, family: str) -> None:
+        super().__init__()
+        self.image, self.family = image, family
+        self.width = self.height = 40 * mm
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        return self.width, self.height
+
+    def draw(self) -> None:
+        canvas = self.canv
+        canvas.setLineWidth(1)
+        canvas.rect(0, 0, self.width, self.height)
+        box = (2 * mm, 2 * mm, 36 * mm)
+        if self.image:
+            from reportlab.lib.utils import ImageReader
+            canvas.drawImage(ImageReader(io.BytesIO(self.image)), box[0], box[1], box[2], box[2],
+                             mask="auto", preserveAspectRatio=True)
+        else:
+            draw_name_seal(canvas, self.family, box)
 
 
 def draw_name_seal(canvas: Canvas, family: str, box: tuple[float, float, float]) -> None:
@@ -208,21 +260,20 @@ def draw_name_seal(canvas: Canvas, family: str, box: tuple[float, float, float])
     canvas.restoreState()
 
 
-def draw_tax(canvas: Canvas, content: CertificateContent) -> None:
-    y = A4[1] - 48 * mm
-    y = _row(canvas, y, "年度", f"{content.fiscal_year}年度（{content.fiscal_year - 1}年中の所得）")
-    y = _row(canvas, y, "氏名", f"{content.holder.name}（{content.holder.name_kana}）")
-    y = _row(canvas, y, "住所", content.address)
-    for label, key in (("総所得金額", "total_income"), ("課税所得金額", "taxable_income"),
-                       ("市町村民税", "municipal_tax"), ("道府県民税", "prefectural_tax")):
-        y = _row(canvas, y, label, f"{content.tax.get(key, 0):,}円")
+def tax_body(content: CertificateContent) -> list:
+    amounts = [(label, f"{content.tax.get(key, 0):,}円") for label, key in (
+        ("総所得金額", "total_income"), ("課税所得金額", "taxable_income"),
+        ("市町村民税", "municipal_tax"), ("道府県民税", "prefectural_tax"))]
+    return [rows(("年度", f"{content.fiscal_year}年度（{content.fiscal_year - 1}年中の所得）"),
+                 ("氏名", f"{content.holder.name}（{content.holder.name_kana}）"),
+                 ("住所", content.address), *amounts)]
 
 
 BODIES = {
-    CertificateType.JUMINHYO: draw_juminhyo,
-    CertificateType.JUMINHYO_KISAI: draw_kisai,
-    CertificateType.INKAN: draw_inkan,
-    CertificateType.SHOTOKU_KAZEI: draw_tax,
+    CertificateType.JUMINHYO: juminhyo_body,
+    CertificateType.JUMINHYO_KISAI: kisai_body,
+    CertificateType.INKAN: inkan_body,
+    CertificateType.SHOTOKU_KAZEI: tax_body,
 }
 
 STATEMENTS = {
@@ -231,17 +282,37 @@ STATEMENTS = {
     CertificateType.INKAN: "この写しは、登録されている印影と相違ないことを証明する。",
     CertificateType.SHOTOKU_KAZEI: "上記のとおり相違ないことを証明する。",
 }
+SEAL_SIZE = 26 * mm
 
 
-def draw_certification(canvas: Canvas, content: CertificateContent) -> None:
-    y = 80 * mm
-    canvas.setFillColor(black)
-    canvas.setFont("Mincho", 11)
-    canvas.drawString(25 * mm, y, STATEMENTS[content.certificate_type])
-    canvas.drawString(25 * mm, y - 9 * mm, wareki(content.issued_at.date()))
-    canvas.setFont("Mincho", 14)
-    canvas.drawRightString(A4[0] - 55 * mm, y - 20 * mm, f"{content.city_name}長")
-    draw_municipal_seal(canvas, content, (A4[0] - 52 * mm, y - 30 * mm, 26 * mm))
+def certification(content: CertificateContent) -> list:
+    """The statement, the date and the mayor's title beside the 公印, kept together at
+    the end of the body (after the last person on the last page)."""
+    mayor = Table([[WrappedText(f"{content.city_name}長", "Mincho", 14, align="right"),
+                    MunicipalSeal(content)]],
+                  colWidths=(BODY_BOX.width - SEAL_SIZE - 8 * mm, SEAL_SIZE + 8 * mm))
+    mayor.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), "Mincho"),
+                               ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                               ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                               ("RIGHTPADDING", (0, 0), (0, 0), 4 * mm)]))
+    return [Spacer(1, 8 * mm), KeepTogether([
+        WrappedText(STATEMENTS[content.certificate_type], "Mincho", 11, leading=2),
+        WrappedText(wareki(content.issued_at.date()), "Mincho", 11, leading=2), mayor])]
+
+
+class MunicipalSeal(Flowable):
+    """The 公印 box (the configured image, or a generated seal)."""
+
+    def __init__(self, content: CertificateContent) -> None:
+        super().__init__()
+        self.content = content
+        self.width = self.height = SEAL_SIZE
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        return self.width, self.height
+
+    def draw(self) -> None:
+        draw_municipal_seal(self.canv, self.content, (0, 0, SEAL_SIZE))
 
 
 def draw_municipal_seal(canvas: Canvas, content: CertificateContent,
@@ -269,28 +340,38 @@ def draw_municipal_seal(canvas: Canvas, content: CertificateContent,
 
 
 def draw_footer(canvas: Canvas, content: CertificateContent) -> None:
+    """Issuance number, code and URL in their box, left of the QR code's box: however
+    long the origin, the URL wraps (or shrinks) and never reaches the code."""
     canvas.setFillColor(black)
-    canvas.setFont("Gothic", 9)
     lines = [f"交付番号　{content.issuance_number}",
              f"確認コード　{content.verification_code}",
              "この証明書はコンビニ交付により発行され、市の電子署名が付いています。",
              "確認コードまたは右のQRコードで、交付の事実を確認できます。",
              content.verify_url]
-    for i, line in enumerate(lines):
-        canvas.drawString(25 * mm, 38 * mm - i * 5 * mm, line)
-    draw_qr(canvas, content.verify_url, A4[0] - 50 * mm, 16 * mm, 28 * mm)
+    draw_in_box(canvas, FOOTER_BOX, "\n".join(lines), "Gothic", 9, 5)
+    draw_qr(canvas, content.verify_url, QR_BOX)
 
 
-def draw_qr(canvas: Canvas, data: str, x: float, y: float, size: float) -> None:
-    """Vector QR code (segno's module matrix drawn as rectangles)."""
-    code = segno.make(data, error="m")
-    matrix = code.matrix
-    module = size / len(matrix)
+def draw_qr(canvas: Canvas, data: str, box: Box) -> None:
+    """Vector QR code (segno's module matrix drawn as rectangles) on white, with the
+    4-module quiet zone inside `box`, so the copy-warning pattern stays off it."""
+    matrix = qr_matrix(data)
+    quiet = 4
+    module = box.width / (len(matrix) + 2 * quiet)
     canvas.saveState()
+    canvas.setFillColor(white)
+    canvas.rect(box.x, box.y, box.width, box.height, stroke=0, fill=1)
     canvas.setFillColor(black)
+    top = box.top - quiet * module
     for r, row in enumerate(matrix):
         for c, dark in enumerate(row):
             if dark:
-                canvas.rect(x + c * module, y + size - (r + 1) * module, module, module,
+                canvas.rect(box.x + (quiet + c) * module, top - (r + 1) * module, module, module,
                             stroke=0, fill=1)
     canvas.restoreState()
+
+
+@functools.lru_cache(maxsize=8)
+def qr_matrix(data: str) -> tuple:
+    """Encoding (choosing the mask) costs more than drawing: once per URL, not per page."""
+    return tuple(tuple(row) for row in segno.make(data, error="m").matrix)

@@ -14,7 +14,7 @@ from services.convenience_issuance.certificates import CertificateContent, Membe
 from services.convenience_issuance.issuance import household_of
 from services.convenience_issuance.models import IssuanceRequest, IssuedCertificate
 from services.convenience_issuance.services import CertificateType, to_jst
-from services.convenience_issuance.signing import KeyRing, sign_pdf
+from services.convenience_issuance.signing import KeyRing, TrustServices, sign_pdf
 
 PURPOSE = "コンビニ交付による証明書の発行"
 
@@ -68,7 +68,7 @@ def build_content(db: Session, request: IssuanceRequest, certificate: IssuedCert
 
 def signed_pdf(db: Session, request: IssuanceRequest, certificate: IssuedCertificate,
                municipality: Municipality, verify_url: str, keys: KeyRing,
-               seal_image: Path | None = None) -> bytes:
+               seal_image: Path | None = None, trust: TrustServices | None = None) -> bytes:
     """Lay out and sign; log the access of every person shown. The 公印 drawn is the
     city's configured `seal_image` (resolved by the caller), else the signing key's, else
     a generated one."""
@@ -78,4 +78,4 @@ def signed_pdf(db: Session, request: IssuanceRequest, certificate: IssuedCertifi
     for resident_id in shown:
         log_access(db, resident_id, "issue", f"convenience_issuance.{certificate.certificate_type}",
                    PURPOSE)
-    return sign_pdf(render(content), key, municipality.name)
+    return sign_pdf(render(content), key, municipality.name, trust)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from portal.api import PortalForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
@@ -15,6 +16,12 @@ class VerifyForm(PortalForm):
 
     code = StringField(_l("確認コード"), validators=[DataRequired(_l("確認コードを入力してください。")),
                                                  Length(max=40)])
+
+
+class UploadForm(PortalForm):
+    """証明書PDFの確認: the PDF is read in memory, checked and dropped (never stored)."""
+
+    pdf = FileField(_l("証明書のPDFファイル"), validators=[FileRequired(_l("PDFファイルを選んでください。"))])
 
 
 class RevokeForm(PortalForm):

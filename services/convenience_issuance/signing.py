@@ -33,8 +33,16 @@ from pyhanko.keys import load_certs_from_pemder_data, load_private_key_from_pemd
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import signers
 from pyhanko.sign.fields import SigSeedSubFilter
-from pyhanko.sign.general import get_pyca_cryptography_hash
+from pyhanko.sign.pkcs11 import PKCS11Signer
+from pyhanko.sign.general import SigningError, get_pyca_cryptography_hash
+from pyhanko.sign.timestamps import HTTPTimeStamper, TimestampRequestError
+from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.errors import PathValidationError
+from pyhanko_certvalidator.fetchers.requests_fetchers import RequestsFetcherBackend
 from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+from services.convenience_issuance import hsm
+from services.convenience_issuance.hsm import TokenKey
 
 log = logging.getLogger("madoguchi.convenience_issuance")
 
@@ -43,6 +51,31 @@ SIGNATURE_FIELD = "MunicipalSeal"
 
 class SigningUnavailable(RuntimeError):
     """No signing key is configured for this municipality (production refuses to issue)."""
+
+
+class TimestampUnavailable(SigningUnavailable):
+    """The time-stamping authority (or the revocation data the signature must carry) could
+    not be had: the certificate is not issued rather than issued without a time."""
+
+
+@dataclass(frozen=True)
+class TrustServices:
+    """Where a signature gets its time and its validation data (PAdES B-LTA): the TSA's
+    URL (`MADOGUCHI_TSA_URL`) and the roots that certify the TSA and the signing chain
+    (`MADOGUCHI_TSA_TRUST_ROOTS`, PEM files), which pyHanko needs to collect revocation
+    data for the DSS."""
+    tsa_url: str
+    trust_roots: tuple[bytes, ...] = ()
+    timeout: float = 10.0
+
+    @classmethod
+    def from_config(cls, config) -> "TrustServices | None":
+        url = config.get("TSA_URL")
+        if not url:
+            return None
+        roots = config.get("TSA_TRUST_ROOTS") or []
+        return cls(url, tuple(Path(p).read_bytes() for p in roots),
+                   float(config.get("TSA_TIMEOUT_SECONDS") or 10.0))
 
 
 @dataclass(frozen=True)
@@ -54,6 +87,7 @@ class MunicipalKey:
     passphrase: bytes | None = None
     seal_image: str | None = None
     development: bool = False
+    token: TokenKey | None = None   # the key is in an HSM (key_pem is then empty)
 
 
 def generate_municipal_key(city_name: str, code: str, days: int = 3650) -> MunicipalKey:
@@ -78,7 +112,12 @@ def generate_municipal_key(city_name: str, code: str, days: int = 3650) -> Munic
 
 
 def load_municipal_key(entry: dict) -> MunicipalKey:
-    """Read one CONVENIENCE_SIGNING_KEYS entry from disk."""
+    """Read one CONVENIENCE_SIGNING_KEYS entry: a key file, or a key in a PKCS#11 token."""
+    if "pkcs11" in entry:
+        token = hsm.token_key(entry["pkcs11"])
+        return MunicipalKey(b"", hsm.certificate_pem(token),
+                            tuple(Path(p).read_bytes() for p in entry.get("chain", [])),
+                            None, entry.get("seal_image"), token=token)
     passphrase_env = entry.get("passphrase_env")
     passphrase = os.environ[passphrase_env].encode() if passphrase_env else None
     return MunicipalKey(Path(entry["key"]).read_bytes(), Path(entry["certificate"]).read_bytes(),
@@ -101,7 +140,11 @@ class KeyRing:
 
     def _load(self, code: str, city_name: str) -> MunicipalKey:
         if code in self._entries:
-            return load_municipal_key(self._entries[code])
+            try:
+                return load_municipal_key(self._entries[code])
+            except hsm.TokenProblem as exc:  # a 503 for the terminal, the reason in the log
+                log.error("convenience_issuance: signing key of %s unusable: %s", code, exc)
+                raise SigningUnavailable(str(exc)) from None
         if not self._allow_development:
             raise SigningUnavailable(f"no signing key configured for municipality {code}")
         log.warning("convenience_issuance: NO SIGNING KEY for %s — using a self-signed "
@@ -130,7 +173,13 @@ class MunicipalSigner(signers.SimpleSigner):
 
 @functools.lru_cache(maxsize=64)
 def signer_for(key: MunicipalKey) -> signers.SimpleSigner:
-    """Parsed once per key: loading (and checking) an RSA key costs more than signing."""
+    """Parsed once per key: loading (and checking) an RSA key costs more than signing.
+    A key in a token signs there (pyHanko's PKCS11Signer, one session per process)."""
+    if key.token is not None:
+        return PKCS11Signer(hsm.session(key.token), key_label=key.token.label,
+                            signing_cert=next(iter(load_certs_from_pemder_data(key.certificate_pem))),
+                            other_certs_to_pull=None,
+                            ca_chain=[c for pem in key.chain_pem for c in load_certs_from_pemder_data(pem)])
     signing_key = load_private_key_from_pemder_data(key.key_pem, passphrase=key.passphrase)
     (certificate,) = list(load_certs_from_pemder_data(key.certificate_pem))[:1]
     chain = [c for pem in key.chain_pem for c in load_certs_from_pemder_data(pem)]
@@ -143,12 +192,34 @@ def signer_for(key: MunicipalKey) -> signers.SimpleSigner:
                                 cert_registry=store)
 
 
-def sign_pdf(pdf: bytes, key: MunicipalKey, city_name: str) -> bytes:
-    """Apply the municipality's PAdES signature (B-B level) to `pdf`."""
+def sign_pdf(pdf: bytes, key: MunicipalKey, city_name: str,
+             trust: TrustServices | None = None) -> bytes:
+    """Apply the municipality's PAdES signature to `pdf`: B-LTA with `trust` (a signature
+    time-stamp, the chains' revocation data in the DSS, then a document time-stamp), so it
+    still verifies after the signing certificate expires; B-B without (development)."""
     signer = signer_for(key)
     meta = signers.PdfSignatureMetadata(
         field_name=SIGNATURE_FIELD, subfilter=SigSeedSubFilter.PADES, md_algorithm="sha256",
-        name=f"{city_name}長", reason="証明書の交付（コンビニ交付）", location=city_name)
+        name=f"{city_name}長", reason="証明書の交付（コンビニ交付）", location=city_name,
+        embed_validation_info=trust is not None, use_pades_lta=trust is not None,
+        validation_context=validation_context(key, trust) if trust else None)
+    timestamper = HTTPTimeStamper(trust.tsa_url, timeout=trust.timeout) if trust else None
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-    output = signers.sign_pdf(writer, meta, signer=signer)
+    try:
+        output = signers.sign_pdf(writer, meta, signer=signer, timestamper=timestamper)
+    except (TimestampRequestError, SigningError, PathValidationError, OSError) as exc:
+        log.error("convenience_issuance: no time-stamp or validation data for %s: %s", city_name, exc)
+        raise TimestampUnavailable(str(exc)) from exc
     return output.getvalue()
+
+
+def validation_context(key: MunicipalKey, trust: TrustServices) -> ValidationContext:
+    """Trust as a verifier will have it: the configured roots, the chain's last certificate
+    (or the self-signed certificate itself), revocation data fetched now (and required)."""
+    own = list(load_certs_from_pemder_data(key.certificate_pem))
+    chain = [c for pem in key.chain_pem for c in load_certs_from_pemder_data(pem)]
+    roots = [c for pem in trust.trust_roots for c in load_certs_from_pemder_data(pem)]
+    roots += [c for c in own + chain if c.self_signed]
+    return ValidationContext(trust_roots=roots, other_certs=chain, allow_fetching=True,
+                             revocation_mode="hard-fail",
+                             fetcher_backend=RequestsFetcherBackend(per_request_timeout=trust.timeout))

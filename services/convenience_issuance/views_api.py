@@ -43,7 +43,8 @@ from services.convenience_issuance.services import (CERTIFICATE_LABELS, Certific
                                                     IssuanceRefused, Reason, Refusal,
                                                     load_catalogue, to_jst, type_refusal,
                                                     validate_options)
-from services.convenience_issuance.signing import KeyRing, SigningUnavailable
+from services.convenience_issuance.signing import (KeyRing, SigningUnavailable, TimestampUnavailable,
+                                                   TrustServices)
 from services.convenience_issuance.views import bp, clock
 
 SERVICE = "convenience_issuance"
@@ -76,6 +77,13 @@ def keyring() -> KeyRing:
         ring = KeyRing(current_app.config.get("CONVENIENCE_SIGNING_KEYS") or {}, allow_dev)
         current_app.extensions["convenience_issuance.keys"] = ring
     return ring
+
+
+def trust_services() -> TrustServices | None:
+    """The TSA (and its trust roots) for PAdES B-LTA, from MADOGUCHI_TSA_URL; None: B-B."""
+    if "convenience_issuance.trust" not in current_app.extensions:
+        current_app.extensions["convenience_issuance.trust"] = TrustServices.from_config(current_app.config)
+    return current_app.extensions["convenience_issuance.trust"]
 
 
 def body() -> dict:
@@ -386,13 +394,24 @@ def certificate_pdf(terminal: Terminal):
             try:
                 req.pdf = signed_pdf(db, req, certificate, municipality,
                                      verify_url(certificate.verification_code), keyring(),
-                                     city_asset(municipality, "seal_image"))
+                                     city_asset(municipality, "seal_image"), trust_services())
+            except TimestampUnavailable:
+                return untimed(db, req, now)
             except SigningUnavailable:
                 return problem("signing_unavailable", "ただいま証明書を発行できません。窓口でお問い合わせください。", 503)
         pdf = req.pdf
         number = certificate.issuance_number
     return Response(pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f'inline; filename="certificate-{number}.pdf"'})
+
+
+def untimed(db, req: IssuanceRequest, now):
+    """No time-stamp, no certificate: it is voided and the fee handed back, exactly as for
+    a failed print, so nothing stays half-issued and the day's reconciliation balances."""
+    issuance.report_outcome(db, req, False, "timestamp_unavailable", now)
+    return problem("timestamp_unavailable", "時刻認証を受けられないため、証明書を発行できませんでした。"
+                   "手数料はお返しします。しばらくしてからやり直してください。", 503,
+                   amount_refunded=req.fee)
 
 
 @api_route("/api/v1/request/outcome", methods=["POST"])

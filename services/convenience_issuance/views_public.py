@@ -10,14 +10,16 @@ from sqlalchemy import select
 
 from portal.api import Municipality, across_municipalities, database
 from portal.api import limiter
-from services.convenience_issuance.forms import VerifyForm
+from services.convenience_issuance import verification
+from services.convenience_issuance.forms import UploadForm, VerifyForm
 from services.convenience_issuance.issuance import normalise_code
 from services.convenience_issuance.models import IssuedCertificate
 from services.convenience_issuance.services import CERTIFICATE_LABELS, CertificateType, to_jst
 from services.convenience_issuance.views import bp
+from services.convenience_issuance.views_api import keyring
 
-PUBLIC_VIEWS = {"convenience_issuance.verify", "convenience_issuance.terminal",
-                "convenience_issuance.static"}
+PUBLIC_VIEWS = {"convenience_issuance.verify", "convenience_issuance.verify_upload",
+                "convenience_issuance.terminal", "convenience_issuance.static"}
 
 
 @bp.get("/verify")
@@ -28,7 +30,47 @@ def verify():
     if "code" in request.args and form.validate():
         result = lookup(normalise_code(form.code.data))
     return render_template("convenience_issuance/verify.html", form=form, result=result,
-                           searched="code" in request.args)
+                           searched="code" in request.args, upload_form=UploadForm())
+
+
+@bp.post("/verify/upload")
+@limiter.limit(lambda: current_app.config.get("CONVENIENCE_VERIFY_RATE_LIMIT", "20/minute"))
+def verify_upload():
+    """The PDF itself: signature intact, by which city, time-stamped when, voided since."""
+    upload_form = UploadForm()
+    checked, problem = None, None
+    if upload_form.validate_on_submit():
+        data = upload_form.pdf.data.read(verification.MAX_UPLOAD_BYTES + 1)
+        if len(data) > verification.MAX_UPLOAD_BYTES:
+            problem = "too_large"
+        else:
+            checked, problem = checked_upload(data)
+    return render_template("convenience_issuance/verify.html", form=VerifyForm(), result=None,
+                           searched=False, upload_form=upload_form, checked=checked,
+                           upload_problem=problem), 200 if problem is None else 422
+
+
+def checked_upload(data: bytes) -> tuple[dict | None, str | None]:
+    try:
+        city_code, number, signature = verification.signed_number(data)
+    except verification.NotACertificate:
+        return None, "not_certificate"
+    with database().transaction() as db:
+        city = db.scalar(select(Municipality).where(Municipality.code == city_code))
+        found = city and db.scalar(across_municipalities(select(IssuedCertificate).where(
+            IssuedCertificate.municipality_id == city.id,
+            IssuedCertificate.issuance_number == number)))
+        if not found:
+            return None, "unknown"
+        facts = {"city": city.name, "number": f"{city_code}-{number}",
+                 "label": CERTIFICATE_LABELS[CertificateType(found.certificate_type)],
+                 "revoked": found.revoked_at is not None}
+    result = verification.check(data, city_code, number, signature,
+                                keyring().key_for(city_code, facts["city"]))
+    facts.update(intact=result.intact, trusted=result.trusted, signer=result.signer,
+                 timestamp=to_jst(result.timestamp) if result.timestamp else None,
+                 lta=result.document_timestamp)
+    return facts, None
 
 
 def lookup(code: str) -> dict | None:

@@ -3,47 +3,48 @@ prints the same on any computer. reportlab embeds (subsets) TrueType fonts it dr
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from datetime import date
 
-from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-from xml.sax.saxutils import escape
+from reportlab.platypus import SimpleDocTemplate, Spacer
 
-from portal.api import japanese_font
+from portal.api import WrappedText, column_widths, grid_table, japanese_font
 
 FONT_NAME = "IPAexGothic"
+WIDTH = A4[0] - 30 * mm - 12  # inside the page frame's 6 pt padding
+
+
+@dataclass(frozen=True)
+class Section:
+    """A heading and a table (first row = header); `shares` are the columns' relative
+    widths. A section without rows below the header prints `empty` (「なし」)."""
+    heading: str
+    rows: list[list[str]]
+    shares: tuple[float, ...] = ()
 
 
 def register_font() -> str:
     return japanese_font(FONT_NAME)
 
 
-def summary_pdf(title: str, sections: list[tuple[str, list[list[str]]]], generated: date) -> bytes:
-    """A4 PDF: a title, then for each section a heading and a table (first row = header).
-    The caller supplies translated labels; this module only lays them out."""
+def summary_pdf(title: str, sections: list[Section], generated: date, empty: str) -> bytes:
+    """A4 PDF: a title, then each section's heading and its table, or `empty` under the
+    heading when it has nothing. The caller supplies translated labels; this module only
+    lays them out, every cell wrapped inside its column."""
     font = register_font()
-    styles = {"title": ParagraphStyle("t", fontName=font, fontSize=16, leading=22),
-              "h": ParagraphStyle("h", fontName=font, fontSize=12, leading=18, spaceBefore=8),
-              "cell": ParagraphStyle("c", fontName=font, fontSize=9, leading=12)}
-    story = [Paragraph(escape(title), styles["title"]),
-             Paragraph(generated.isoformat(), styles["cell"]), Spacer(1, 4 * mm)]
-    for heading, rows in sections:
-        story.append(Paragraph(escape(heading), styles["h"]))
-        if len(rows) > 1:
-            story.append(_table(rows, styles["cell"]))
+    story = [WrappedText(title, font, 16, leading=1.4), WrappedText(generated.isoformat(), font, 9),
+             Spacer(1, 4 * mm)]
+    for section in sections:
+        story += [Spacer(1, 3 * mm), WrappedText(section.heading, font, 12, leading=1.5)]
+        if len(section.rows) > 1:
+            shares = section.shares or (1,) * len(section.rows[0])
+            story.append(grid_table(section.rows, column_widths(WIDTH, *shares), font))
+        else:
+            story.append(WrappedText(empty, font, 9, leading=1.5))
     buffer = io.BytesIO()
-    SimpleDocTemplate(buffer, pagesize=A4, title=title, leftMargin=15 * mm,
-                      rightMargin=15 * mm, topMargin=15 * mm, bottomMargin=15 * mm).build(story)
+    SimpleDocTemplate(buffer, pagesize=A4, title=title, leftMargin=15 * mm, rightMargin=15 * mm,
+                      topMargin=15 * mm, bottomMargin=15 * mm,
+                      initialFontName=font).build(story)  # not Helvetica (never embedded)
     return buffer.getvalue()
-
-
-def _table(rows: list[list[str]], style) -> Table:
-    cells = [[Paragraph(escape(str(value)), style) for value in row] for row in rows]
-    table = Table(cells, repeatRows=1, hAlign="LEFT")
-    table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
-                               ("BACKGROUND", (0, 0), (-1, 0), colors.whitesmoke),
-                               ("VALIGN", (0, 0), (-1, -1), "TOP")]))
-    return table

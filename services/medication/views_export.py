@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 
 from portal.api import get_db, log_access, signed_in_required
 from services.medication import jahis, pdf, qr, services
-from services.medication.labels import DOSAGE_FORMS, NOTE_KINDS
+from services.medication.labels import DOSAGE_FORMS, MEMO_KINDS, NOTE_KINDS, VISIT_NOTE_KINDS
 from services.medication.views import bp, purpose, subject, today
 
 
@@ -51,24 +51,49 @@ def export_qr(resident_id: int):
 def export_pdf(resident_id: int):
     person = subject(resident_id)
     db = get_db()
-    items = services.dispensed(db, person.id)
+    visits = services.timeline(db, person.id)
+    items = services.dispensed_in(visits)
     taking, _unknown = services.currently_taking(items, today())
     notes = services.patient_notes(db, person.id)
+    otc, memos = services.other_records(db, person.id)
     body = pdf.summary_pdf(_("お薬手帳 %(name)s", name=person.name),
-                           pdf_sections(notes, taking, items), today())
+                           pdf_sections(notes, taking, items) + other_sections(otc, memos, visits),
+                           today(), _("なし"))
     logged_export(person, "export_pdf")
     return Response(body, content_type="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="okusuri-{person.id}.pdf"'})
 
 
-def pdf_sections(notes, taking, items) -> list:
+DISPENSED_SHARES = (2.2, 4, 1.6, 3, 1.6, 3)
+
+
+def pdf_sections(notes, taking, items) -> list[pdf.Section]:
     """Allergies first, then what is taken now, then the dispensing history."""
     note_rows = [[_("種別"), _("内容")]] + [
         [str(NOTE_KINDS.get(n.kind, NOTE_KINDS["9"])), n.text] for n in notes]
     header = [_("調剤日"), _("薬品名"), _("用量"), _("用法"), _("日数・回数"), _("薬局")]
-    return [(_("アレルギー・副作用歴など"), note_rows),
-            (_("現在服用中の薬"), [header] + [_row(d) for d in taking]),
-            (_("調剤の記録"), [header] + [_row(d) for d in items[:300]])]
+    return [pdf.Section(_("アレルギー・副作用歴など"), note_rows, (1, 4)),
+            pdf.Section(_("現在服用中の薬"), [header] + [_row(d) for d in taking], DISPENSED_SHARES),
+            pdf.Section(_("調剤の記録"), [header] + [_row(d) for d in items[:300]], DISPENSED_SHARES)]
+
+
+def other_sections(otc, memos, visits) -> list[pdf.Section]:
+    """What the resident takes without a prescription (一般用医薬品), the notebook's memos,
+    and the notes written at a visit (服用注意, 本人の記入…)."""
+    return [
+        pdf.Section(_("一般用医薬品（市販薬）"), [[_("薬品名"), _("成分"), _("使用開始"), _("使用終了")]] + [
+            [o.name, o.ingredients, _date(o.start_date), _date(o.end_date)] for o in otc],
+            (4, 4, 2, 2)),
+        pdf.Section(_("手帳メモ・本人の記入"), [[_("日付"), _("種別"), _("内容")]] + [
+            [_date(m.written_on), str(MEMO_KINDS.get(m.kind, m.kind)), m.text] for m in memos],
+            (2, 2.5, 7)),
+        pdf.Section(_("調剤時の記録（服用注意・本人の記入など）"), [[_("調剤日"), _("種別"), _("内容")]] + [
+            [_date(n.written_on or v.dispensed_on), str(VISIT_NOTE_KINDS.get(n.kind, n.kind)), n.text]
+            for v in visits for n in v.notes], (2, 2.5, 7))]
+
+
+def _date(day) -> str:
+    return day.isoformat() if day else ""
 
 
 def _row(item) -> list[str]:
