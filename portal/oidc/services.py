@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -28,6 +29,8 @@ SCOPE_CLAIMS = {
     "birthdate": ("birthdate",),
     "address": ("address",),
 }
+# What `token_urlsafe` makes (registered ids are 24 characters; leave room for others).
+CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 GENDER = {Sex.MALE: "male", Sex.FEMALE: "female"}  # 9 (not applicable) releases nothing
 
 
@@ -104,8 +107,8 @@ def default_sector(redirect_uris: list[str]) -> str:
 def find_client(db: Session, client_id: str | None) -> OidcClient | None:
     """The active client with this id, whatever its municipality: the id is public and
     tells which city's scope the rest of the request runs in."""
-    if not client_id:
-        return None
+    if not client_id or not CLIENT_ID.fullmatch(client_id):
+        return None  # not an id this provider ever issued; spare the database the query
     query = select(OidcClient).where(OidcClient.client_id == client_id, OidcClient.active)
     return db.scalar(across_municipalities(query))
 

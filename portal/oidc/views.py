@@ -4,11 +4,13 @@ See docs/oidc.md."""
 from __future__ import annotations
 
 import logging
+import re
 
 from authlib.integrations.flask_oauth2 import ResourceProtector
 from authlib.integrations.flask_oauth2.requests import FlaskJsonRequest
 from authlib.oauth2 import OAuth2Error
-from authlib.oauth2.rfc6749 import InvalidScopeError
+from authlib.oauth2.rfc6749 import InvalidClientError, InvalidRequestError, InvalidScopeError
+from authlib.oauth2.rfc6749.util import extract_basic_authorization
 from authlib.oidc.core.errors import ConsentRequiredError
 from flask import (Blueprint, current_app, g, jsonify, make_response, redirect,
                    render_template, request, url_for)
@@ -60,6 +62,25 @@ def _not_configured(error):
     log.error("OIDC provider not configured: %s", error)
     return jsonify(error="temporarily_unavailable",
                    error_description="OpenID provider not configured"), 503
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_SERVER_TO_SERVER = {"oidc.token", "oidc.userinfo", "oidc.revoke"}
+
+
+@bp.before_request
+def _refuse_control_characters():
+    """No OAuth parameter may hold a control character (RFC 6749 Appendix A: VSCHAR and
+    the like). Refused here once, so no database (PostgreSQL refuses NUL in text) and no
+    error description (authlib refuses them) ever sees one."""
+    values = [request.headers.get("Authorization", "")]
+    values += [part for pair in request.values.items(multi=True) for part in pair]
+    if not any(_CONTROL.search(value) for value in values):
+        return None
+    error = InvalidRequestError("control characters in the request")
+    if request.endpoint in _SERVER_TO_SERVER:
+        return _json_error(error)
+    return _authorization_error(error)
 
 
 # --- discovery and keys ----------------------------------------------------------------
@@ -207,15 +228,29 @@ def _refuse(message: str, status: int, detail: str | None = None):
 @bp.post("/oidc/token")
 def token():
     """Exchange a code (with its PKCE verifier) for an ID token and an access token."""
-    client = _presented_client()
+    try:
+        client = _presented_client()
+    except OAuth2Error as error:
+        return _json_error(error)
     with database().transaction(client.municipality_id if client else None) as session:
         g.oidc_db, g.oidc_client = session, client
         return provider().create_token_response()
 
 
+def _json_error(error: OAuth2Error):
+    """An RFC 6749 error as the JSON body a client parses (5.2)."""
+    status, body, headers = error()
+    return jsonify(dict(body)), status, headers
+
+
 def _presented_client():
-    auth = request.authorization
-    client_id = auth.username if auth and auth.type == "basic" else request.form.get("client_id")
+    """The client the request names, decoded exactly as authlib will decode it: RFC 6749
+    2.3.1 form-urlencodes the id before Basic encoding (`_` may arrive as `%5F`)."""
+    try:
+        client_id, _secret = extract_basic_authorization(request.headers)
+    except UnicodeDecodeError:  # credentials that are not UTF-8 name no client
+        raise InvalidClientError(status_code=401) from None
+    client_id = client_id or request.form.get("client_id")
     with database().transaction() as session:
         return find_client(session, client_id)
 
@@ -228,8 +263,7 @@ def userinfo():
         try:
             found = protector.validate_request(["openid"], FlaskJsonRequest(request))
         except OAuth2Error as error:
-            status, body, headers = error()
-            return jsonify(dict(body)), status, headers
+            return _json_error(error)
         token_id, mid = found.row.id, found.row.municipality_id
     with database().transaction(mid) as session:
         g.oidc_db = session

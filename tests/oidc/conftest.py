@@ -127,7 +127,14 @@ def local(url: str) -> str:
 
 
 def basic(user: str, password: str) -> str:
-    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+    """HTTP Basic as RFC 6749 2.3.1 wants it: id and secret form-urlencoded first. Like
+    openid-client, encode every character but letters and digits (`_` becomes `%5F`)."""
+    return "Basic " + base64.b64encode(f"{form_encode(user)}:{form_encode(password)}".encode()).decode()
+
+
+def form_encode(value: str) -> str:
+    return "".join(c if c.isascii() and c.isalnum() else "".join(f"%{b:02X}" for b in c.encode())
+                   for c in value)
 
 
 def callback_of(response) -> str:
@@ -163,9 +170,11 @@ def resident(cities, make_resident):
 def make_rp(db, client):
     """Factory: register a client for a city and return its relying party."""
     def create(city, redirect_uri="https://rp.example/cb", sector=None, scopes=None,
-               name="こうち子育てアプリ"):
+               name="こうち子育てアプリ", client_id=None):
         with db.transaction(city.id) as s:
             new = register_client(s, city.id, name, [redirect_uri], sector, scopes)
+            if client_id:  # ids come from token_urlsafe: pin one with '-' and '_'
+                new.client.client_id = client_id
         return RelyingParty(client, new.client.client_id, new.secret, redirect_uri)
     return create
 
