@@ -6,6 +6,8 @@ set -euo pipefail
 PACKAGES=(pcscd vsmartcard-vpcd libpcsclite-dev swig pcsc-tools
           chromium chromium-driver poppler-utils fonts-ipaexfont-gothic fonts-ipaexfont-mincho)
 missing=()
+# Node.js and npm run the OIDC tests' relying party (openid-client); any source will do.
+command -v npm >/dev/null || missing+=(nodejs npm)
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
