@@ -43,11 +43,12 @@ class Viewer:
         return ",".join(sorted(r.value for r in self.roles))
 
 
-def sign_in(viewer: Viewer, kiosk: bool = False) -> None:
-    """Start a new session for the viewer: a new server-side id, nothing carried over."""
+def sign_in(viewer: Viewer, method: str, kiosk: bool = False) -> None:
+    """Start a new session for the viewer: a new server-side id, nothing carried over.
+    `method` says how they proved who they are (portal.sessions.services.CARD_PIN, ...)."""
     from portal.extensions import database
     with database().transaction() as db:
-        token = open_session(db, viewer.kind, viewer.id, viewer.municipality_id, kiosk)
+        token = open_session(db, viewer.kind, viewer.id, viewer.municipality_id, kiosk, method)
     _clear_session()
     session["sid"] = token
     session["kiosk"] = kiosk

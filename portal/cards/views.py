@@ -22,6 +22,7 @@ from portal.cards.validation import MAX_TOKEN_BYTES, parse_token
 from portal.extensions import database, limiter
 from portal.metering.services import record_usage
 from portal.registry.models import Resident, ResidentStatus
+from portal.sessions.services import CARD_PIN
 from portal.staff.models import StaffAccount
 
 bp = Blueprint("cards", __name__, url_prefix="/auth")
@@ -122,7 +123,7 @@ def _sign_in_bound(binding: CardBinding, method: str = "card"):
             viewer = Viewer("resident", person.id, person.municipality_id, person.name)
         record_usage(db, "core", "sign_in")
     target = safe_next(session.get("login_next")) or url_for("public.home")
-    sign_in(viewer, kiosk=bool(session.get("kiosk_id")))   # a kiosk stays a kiosk
+    sign_in(viewer, CARD_PIN, kiosk=bool(session.get("kiosk_id")))   # a kiosk stays a kiosk
     record_attempt(method, "ok", municipality_id=viewer.municipality_id, subject_kind=viewer.kind,
                    subject_id=viewer.id, certificate_serial=binding.serial)
     return {"status": "signed_in", "redirect": target}

@@ -30,8 +30,10 @@ def client() -> None:
 @click.option("--sector", default=None, help="セクター識別子（同じ値の連携先は同じ sub）")
 @click.option("--scope", "scopes", multiple=True, type=click.Choice(SUPPORTED_SCOPES),
               help="許可するスコープ（既定: すべて）")
+@click.option("--require-card", is_flag=True,
+              help="マイナンバーカード（暗証番号）でのログインだけを受け付けます")
 @pass_ctx
-def client_add(ctx: Context, code, name, redirect_uris, sector, scopes) -> None:
+def client_add(ctx: Context, code, name, redirect_uris, sector, scopes, require_card) -> None:
     with ctx.db.transaction() as s:
         city = by_code(s, code)
     if city is None:
@@ -39,7 +41,7 @@ def client_add(ctx: Context, code, name, redirect_uris, sector, scopes) -> None:
     try:
         with ctx.db.transaction(city.id) as s:
             new = register_client(s, city.id, name, list(redirect_uris), sector,
-                                  list(scopes) or None)
+                                  list(scopes) or None, require_card)
     except ClientRegistrationError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"登録しました: {city.name} / {new.client.name}")

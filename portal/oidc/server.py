@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import logging
 import time
+from dataclasses import dataclass
 from datetime import timedelta, timezone
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
@@ -94,14 +95,20 @@ def _digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
-def auth_time() -> int:
-    """When the resident signed in with the card (the portal session's start)."""
+@dataclass(frozen=True)
+class Login:
+    """When and how the resident of this browser signed in (the portal session's start)."""
+    auth_time: int
+    method: str | None
+
+
+def current_login() -> Login:
     sid = session.get("sid")
-    started = sid and db().scalar(select(UserSession.created_at).where(
-        UserSession.token_hash == _digest(sid)))
-    if not started:
-        return int(time.time())
-    return int(started.replace(tzinfo=timezone.utc).timestamp())
+    row = sid and db().execute(select(UserSession.created_at, UserSession.auth_method).where(
+        UserSession.token_hash == _digest(sid))).first()
+    if not row:
+        return Login(int(time.time()), None)
+    return Login(int(row.created_at.replace(tzinfo=timezone.utc).timestamp()), row.auth_method)
 
 
 # --- grants ----------------------------------------------------------------------------
@@ -127,14 +134,14 @@ class CodeGrant(grants.AuthorizationCodeGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = list(AUTH_METHODS)
 
     def save_authorization_code(self, code, request):
-        data, now = request.payload.data, utcnow()
+        data, now, login = request.payload.data, utcnow(), current_login()
         db().add(OidcAuthorizationCode(
             municipality_id=request.client.municipality_id, code_hash=_digest(code),
             client_pk=request.client.id, resident_id=request.user.id,
             redirect_uri=request.payload.redirect_uri or "", scope=request.scope,
             nonce=data.get("nonce"), code_challenge=data["code_challenge"],
             code_challenge_method=data.get("code_challenge_method", "S256"),
-            auth_time=auth_time(), created_at=now,
+            auth_time=login.auth_time, auth_method=login.method, created_at=now,
             expires_at=now + timedelta(seconds=setting("OIDC_CODE_SECONDS"))))
         db().flush()
 

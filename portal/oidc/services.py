@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from portal.db import across_municipalities
 from portal.oidc.models import OidcClient
 from portal.registry.models import Resident, Sex
+from portal.sessions.services import CARD_PIN, DEMO, PASSWORD_TOTP
 
 SUPPORTED_SCOPES = ("openid", "profile", "address", "birthdate")
 KANA = "#ja-Kana-JP"  # language tag of the katakana reading (OIDC Core 5.2)
@@ -31,6 +32,14 @@ SCOPE_CLAIMS = {
 }
 # What `token_urlsafe` makes (registered ids are 24 characters; leave room for others).
 CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# How the resident signed in, as partners read it: `acr` (one value) and `amr` (RFC 8176).
+ACR_CARD = "urn:madoguchi:acr:card-pin"
+ACR = {CARD_PIN: ACR_CARD,
+       PASSWORD_TOTP: "urn:madoguchi:acr:password-totp",
+       DEMO: "urn:madoguchi:acr:demo"}
+AMR = {CARD_PIN: ["sc", "hwk", "pin", "mfa"],  # smart card, hardware key, PIN: two factors
+       PASSWORD_TOTP: ["pwd", "otp", "mfa"],
+       DEMO: ["demo"]}                         # not an authentication: development only
 GENDER = {Sex.MALE: "male", Sex.FEMALE: "female"}  # 9 (not applicable) releases nothing
 
 
@@ -61,7 +70,8 @@ class NewClient:
 
 
 def register_client(db: Session, municipality_id: int, name: str, redirect_uris: list[str],
-                    sector: str | None = None, scopes: list[str] | None = None) -> NewClient:
+                    sector: str | None = None, scopes: list[str] | None = None,
+                    require_card: bool = False) -> NewClient:
     """Register a relying party for one municipality (連携先の登録)."""
     uris = [u.strip() for u in redirect_uris if u.strip()]
     if not uris:
@@ -77,7 +87,7 @@ def register_client(db: Session, municipality_id: int, name: str, redirect_uris:
     client = OidcClient(municipality_id=municipality_id, client_id=secrets.token_urlsafe(18),
                         secret_hash=hash_secret(secret), name=name.strip(), redirect_uris=uris,
                         sector_identifier=sector or default_sector(uris),
-                        scopes=scopes, created_at=utcnow())
+                        scopes=scopes, require_card=require_card, created_at=utcnow())
     if not client.name:
         raise ClientRegistrationError("連携先の名前を指定してください")
     db.add(client)

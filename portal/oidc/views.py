@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 
 from authlib.integrations.flask_oauth2 import ResourceProtector
 from authlib.integrations.flask_oauth2.requests import FlaskJsonRequest
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import InvalidClientError, InvalidRequestError, InvalidScopeError
 from authlib.oauth2.rfc6749.util import extract_basic_authorization
-from authlib.oidc.core.errors import ConsentRequiredError
+from authlib.oidc.core.errors import ConsentRequiredError, LoginRequiredError
 from flask import (Blueprint, current_app, g, jsonify, make_response, redirect,
                    render_template, request, url_for)
 from flask_babel import gettext as _
@@ -25,11 +26,12 @@ from portal.extensions import csrf, database, get_db
 from portal.oidc import keys
 from portal.oidc.models import OidcToken  # also registers the oidc_* tables at app start
 from portal.oidc.server import (CONSENT_PURPOSE, USERINFO_PURPOSE, AccessTokenValidator,
-                                NotConfigured, build_server, db, issuer, key_store,
-                                resource_name, setting, signing_key, subject_for)
-from portal.oidc.services import (SCOPE_CLAIMS, SUPPORTED_SCOPES, claims_for, find_client,
-                                  supported_claims)
+                                NotConfigured, build_server, current_login, db, issuer,
+                                key_store, resource_name, setting, signing_key, subject_for)
+from portal.oidc.services import (ACR, ACR_CARD, SCOPE_CLAIMS, SUPPORTED_SCOPES, claims_for,
+                                  find_client, supported_claims)
 from portal.registry.models import Resident, ResidentStatus
+from portal.sessions.services import CARD_PIN
 from portal.tenancy.models import Municipality
 
 bp = Blueprint("oidc", __name__)
@@ -101,7 +103,8 @@ def discovery():
         "subject_types_supported": ["pairwise"],
         "id_token_signing_alg_values_supported": [keys.ALGORITHM],
         "scopes_supported": list(SUPPORTED_SCOPES),
-        "claims_supported": supported_claims(),
+        "claims_supported": supported_claims() + ["acr", "amr", "auth_time"],
+        "acr_values_supported": list(ACR.values()),
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "code_challenge_methods_supported": ["S256"],
         "claims_locales_supported": ["ja", "ja-Kana-JP"],
@@ -145,13 +148,56 @@ def authorize():
     if "openid" not in grant.request.scope.split():
         return _authorization_error(InvalidScopeError(
             "scope must include 'openid'", redirect_uri=grant.redirect_uri, state=state))
-    if "none" in (request.args.get("prompt") or "").split():
+    if _is_decision():
+        return _decide(grant, client, resident)
+    prompts = set((request.values.get("prompt") or "").split())
+    try:
+        stale = _fresh_login_needed(client, prompts, grant.redirect_uri, state)
+    except OAuth2Error as error:
+        return _authorization_error(error)
+    if stale and "none" in prompts:
+        return _authorization_error(LoginRequiredError(redirect_uri=grant.redirect_uri,
+                                                       state=state))
+    if stale:
+        return redirect(url_for("cards.login_page", next=_after_login()))
+    if "none" in prompts:
         # Consent is asked every time, so a silent request can never be answered.
         return _authorization_error(ConsentRequiredError(redirect_uri=grant.redirect_uri,
                                                          state=state))
-    if request.method == "GET":
-        return _consent_page(client, grant.request.scope.split())
-    return _decide(grant, client, resident)
+    return _consent_page(client, grant.request.scope.split())
+
+
+def _is_decision() -> bool:
+    """The resident's answer on the consent screen (not an authorization request)."""
+    return request.method == "POST" and "decision" in request.form
+
+
+def _fresh_login_needed(client, prompts: set[str], redirect_uri: str, state) -> bool:
+    """Whether the resident must sign in again before this request is answered: asked for
+    (prompt=login), the sign-in older than max_age, or the card needed (by the client's
+    registration, or asked in acr_values) after another kind of sign-in."""
+    login = current_login()
+    if "login" in prompts:
+        return True
+    max_age = request.values.get("max_age")
+    if max_age is not None:
+        if not max_age.isdigit() or len(max_age) > 9:
+            raise InvalidRequestError("max_age must be a number of seconds",
+                                      redirect_uri=redirect_uri, state=state)
+        if time.time() - login.auth_time > int(max_age):
+            return True
+    wants_card = client.require_card or ACR_CARD in (request.values.get("acr_values") or "").split()
+    return wants_card and login.method != CARD_PIN
+
+
+def _after_login() -> str:
+    """The same authorization request, to come back to after the new sign-in: without
+    prompt=login and max_age, which the new sign-in has just satisfied (else it would loop)."""
+    params = {k: v for k, v in request.values.items() if k not in ("max_age", "csrf_token")}
+    prompts = [p for p in (params.pop("prompt", "") or "").split() if p != "login"]
+    if prompts:
+        params["prompt"] = " ".join(prompts)
+    return url_for("oidc.authorize", **params)
 
 
 def _signed_in_resident() -> Resident | None:

@@ -176,9 +176,10 @@ def resident(cities, make_resident):
 def make_rp(db, client):
     """Factory: register a client for a city and return its relying party."""
     def create(city, redirect_uri="https://rp.example/cb", sector=None, scopes=None,
-               name="こうち子育てアプリ", client_id=None):
+               name="こうち子育てアプリ", client_id=None, **registration):
         with db.transaction(city.id) as s:
-            new = register_client(s, city.id, name, [redirect_uri], sector, scopes)
+            new = register_client(s, city.id, name, [redirect_uri], sector, scopes,
+                                  **registration)
             if client_id:  # ids come from token_urlsafe: pin one with '-' and '_'
                 new.client.client_id = client_id
         return RelyingParty(client, new.client.client_id, new.secret, redirect_uri)
