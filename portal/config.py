@@ -146,6 +146,9 @@ def validate(config: dict[str, Any]) -> None:
         config.setdefault("SECRET_KEY", None)
         return
     missing = [ENV_PREFIX + key for key in REQUIRED if not config.get(key)]
+    if not (config.get("OIDC_ISSUER") or config.get("PUBLIC_ORIGIN")):
+        # The OIDC issuer must never come from a request's Host header.
+        missing.append(f"{ENV_PREFIX}OIDC_ISSUER or {ENV_PREFIX}PUBLIC_ORIGIN")
     if missing:
         raise ConfigError("起動できません。設定が足りません / cannot start, missing settings: "
                           + ", ".join(missing))

@@ -65,7 +65,7 @@ def card_settings(pki) -> dict:
 @pytest.fixture
 def app_config(migrated_url, card_pki) -> dict:
     return {"ENV": "production", "SECRET_KEY": TEST_SECRET, "DATABASE_URL": migrated_url,
-            "TESTING": True, **card_settings(card_pki)}
+            "OIDC_ISSUER": "https://localhost", "TESTING": True, **card_settings(card_pki)}
 
 
 @pytest.fixture

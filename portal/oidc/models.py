@@ -46,8 +46,7 @@ class OidcClient(ClientMixin, TenantScoped, Base):
         return self.client_id
 
     def get_default_redirect_uri(self) -> str | None:
-        # Only an unambiguous registration may omit redirect_uri in the request.
-        return self.redirect_uris[0] if len(self.redirect_uris) == 1 else None
+        return None  # OpenID Connect requires redirect_uri in every request (Core 3.1.2.1)
 
     def get_allowed_scope(self, scope: str | None) -> str:
         if not scope:

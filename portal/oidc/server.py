@@ -57,8 +57,14 @@ def may_make_secrets() -> bool:
 
 
 def issuer() -> str:
+    """The issuer identifier: configured (production refuses to start without it). Only
+    development falls back to the request's origin: a Host header is the client's word."""
     configured = current_app.config.get("OIDC_ISSUER") or current_app.config.get("PUBLIC_ORIGIN")
-    return (configured or request.host_url).rstrip("/")
+    if configured:
+        return configured.rstrip("/")
+    if not is_development(current_app.config):
+        raise NotConfigured("MADOGUCHI_OIDC_ISSUER is not set")
+    return request.host_url.rstrip("/")
 
 
 def pairwise_secret() -> bytes:

@@ -128,7 +128,11 @@ def jwks():
 
 @bp.route("/oidc/authorize", methods=["GET", "POST"])
 def authorize():
-    """Ask the signed-in resident to share their registry claims with a partner service."""
+    """Ask the signed-in resident to share their registry claims with a partner service.
+    The request comes by GET or by POST (OIDC Core 3.1.2.1); a POST carrying `decision` is
+    the resident's answer on the consent screen, and only that one needs a CSRF token."""
+    if _is_decision():
+        csrf.protect()
     viewer = current_viewer()
     if viewer is not None and not viewer.is_resident:
         return _refuse(_("職員のアカウントでは連携先サービスにログインできません。"), 403)
@@ -139,7 +143,7 @@ def authorize():
     except OAuth2Error as error:
         return _authorization_error(error)
     if resident is None:
-        return redirect(url_for("cards.login_page", next=request.full_path))
+        return redirect(url_for("cards.login_page", next=_request_url()))
     g.oidc_client = client = grant.client
     refusal = _refusal_for(client, resident)
     if refusal is not None:
@@ -193,11 +197,22 @@ def _fresh_login_needed(client, prompts: set[str], redirect_uri: str, state) -> 
 def _after_login() -> str:
     """The same authorization request, to come back to after the new sign-in: without
     prompt=login and max_age, which the new sign-in has just satisfied (else it would loop)."""
-    params = {k: v for k, v in request.values.items() if k not in ("max_age", "csrf_token")}
+    params = _request_params()
+    params.pop("max_age", None)
     prompts = [p for p in (params.pop("prompt", "") or "").split() if p != "login"]
     if prompts:
         params["prompt"] = " ".join(prompts)
     return url_for("oidc.authorize", **params)
+
+
+def _request_params() -> dict[str, str]:
+    """The authorization request's parameters, from the query or a posted form."""
+    return {k: v for k, v in request.values.items() if k not in ("csrf_token", "decision")}
+
+
+def _request_url() -> str:
+    """The authorization request as a GET URL (to come back to, or to post the decision to)."""
+    return url_for("oidc.authorize", **_request_params())
 
 
 def _signed_in_resident() -> Resident | None:
@@ -227,7 +242,7 @@ def _consent_page(client, scopes: list[str]):
     shared = [(scope, SCOPE_LABELS[scope], SCOPE_CLAIMS[scope])
               for scope in SUPPORTED_SCOPES if scope in scopes]
     return render_template("oidc/consent.html", client=client, city=city, shared=shared,
-                           action=request.full_path)
+                           action=_request_url())
 
 
 def _decide(grant, client, resident: Resident):
@@ -329,5 +344,7 @@ def _claims_response(session: Session, token_id: int):
     return jsonify(claims)
 
 
-for _view in (token, userinfo):
+# Server-to-server endpoints, and the authorization endpoint, whose POST is an authorization
+# request from another site (the consent decision it also receives is checked in the view).
+for _view in (token, userinfo, authorize):
     csrf.exempt(_view)

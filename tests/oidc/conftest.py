@@ -115,9 +115,10 @@ class RelyingParty:
         return self.http.get(path, headers={"Authorization": f"Bearer {access_token}"})
 
 
-def consent(http, path: str, decision="allow"):
-    """Show the consent screen, then post the decision with the page's CSRF token."""
-    page = http.get(path)
+def consent(http, path: str, decision="allow", method="GET", data=None):
+    """Show the consent screen (asked by GET, or by POST with `data`), then post the
+    decision with the page's CSRF token."""
+    page = http.open(path, method=method, data=data)
     assert page.status_code == 200, page.get_data(as_text=True)
     body = page.get_data(as_text=True)
     form = re.search(r'<form method="post" action="([^"]*/oidc/authorize[^"]*)">\s*'
