@@ -47,7 +47,8 @@ DEFAULTS: dict[str, Any] = {
     "OIDC_ISSUER": None,
     "OIDC_PAIRWISE_SECRET": None,
     "OIDC_KEY_DIR": None,
-    "OIDC_PUBLISHED_KEYS": 3,
+    # A new signing key is published this long before it signs (relying parties cache JWKS).
+    "OIDC_KEY_PUBLISH_SECONDS": 86400,
     "OIDC_CODE_SECONDS": 120,
     "OIDC_TOKEN_SECONDS": 600,
     "OIDC_ID_TOKEN_SECONDS": 600,

@@ -38,7 +38,9 @@ from portal.sessions.models import UserSession
 log = logging.getLogger("madoguchi.oidc")
 
 DEFAULTS = {"OIDC_CODE_SECONDS": 120, "OIDC_TOKEN_SECONDS": 600,
-            "OIDC_ID_TOKEN_SECONDS": 600, "OIDC_PUBLISHED_KEYS": 3}
+            "OIDC_ID_TOKEN_SECONDS": 600, "OIDC_KEY_PUBLISH_SECONDS": 86400}
+# Relying parties accept tokens a little past `exp` (openid-client: 30 s); keys outlive that.
+CLOCK_SLACK = timedelta(minutes=5)
 
 
 class NotConfigured(RuntimeError):
@@ -48,7 +50,14 @@ class NotConfigured(RuntimeError):
 # --- settings --------------------------------------------------------------------------
 
 def setting(name: str) -> int:
-    return int(current_app.config.get(name) or DEFAULTS[name])
+    value = current_app.config.get(name)
+    return int(DEFAULTS[name] if value is None else value)
+
+
+def key_schedule() -> keys.Schedule:
+    """The rotation schedule of the configuration (`OIDC_KEY_PUBLISH_SECONDS`)."""
+    return keys.Schedule(timedelta(seconds=setting("OIDC_KEY_PUBLISH_SECONDS")),
+                         timedelta(seconds=setting("OIDC_ID_TOKEN_SECONDS")) + CLOCK_SLACK)
 
 
 def may_make_secrets() -> bool:
@@ -85,7 +94,7 @@ def key_store(db: Session) -> keys.KeyStore:
 def signing_key() -> keys.SigningKey:
     """The active key, read once per request so header `kid` and signature agree."""
     if "oidc_key" not in g:
-        g.oidc_key = keys.active_key(key_store(db()), may_make_secrets())
+        g.oidc_key = keys.active_key(key_store(db()), may_make_secrets(), key_schedule())
     return g.oidc_key
 
 

@@ -27,7 +27,8 @@ from portal.oidc import keys
 from portal.oidc.models import OidcToken  # also registers the oidc_* tables at app start
 from portal.oidc.server import (CONSENT_PURPOSE, USERINFO_PURPOSE, AccessTokenValidator,
                                 NotConfigured, build_server, current_login, db, issuer,
-                                key_store, resource_name, setting, signing_key, subject_for)
+                                key_schedule, key_store, resource_name, signing_key,
+                                subject_for)
 from portal.oidc.services import (ACR, ACR_CARD, SCOPE_CLAIMS, SUPPORTED_SCOPES, claims_for,
                                   find_client, supported_claims)
 from portal.registry.models import Resident, ResidentStatus
@@ -121,7 +122,7 @@ def jwks():
     with database().transaction() as session:
         g.oidc_db = session
         signing_key()  # development and tests create the first key here
-        return jsonify(keys.jwks(key_store(session), setting("OIDC_PUBLISHED_KEYS")))
+        return jsonify(keys.jwks(key_store(session), key_schedule()))
 
 
 # --- authorization and consent ---------------------------------------------------------

@@ -6,6 +6,7 @@ userinfo. The resident's side (sign-in and consent) goes through the Flask test 
 tests/oidc/test_openid_client_browser.py drives it in Chromium with the card."""
 from __future__ import annotations
 
+import jwt
 import pytest
 
 from tests.oidc.conftest import at_hash, callback_of, consent
@@ -71,3 +72,30 @@ def test_denied_consent_reaches_openid_client_as_access_denied(make_openid_clien
     request, callback = sign_in_through(orp, sign_in_as(resident), decision="deny")
     answer = orp.grant(request, callback)
     assert answer["error"]["error"] == "access_denied"
+
+
+def test_openid_client_caching_the_jwks_never_misses_a_key_across_a_rotation(
+        app, db, make_openid_client, cities, resident, sign_in_as):
+    from tests.oidc.test_keys import age_keys, rotate
+    orp = make_openid_client(cities[0], client_id=IDS[0])
+    http = sign_in_as(resident)
+
+    def sign_in() -> str:
+        request, callback = sign_in_through(orp, http)
+        answer = orp.grant(request, callback, userinfo=False)
+        assert "error" not in answer, answer["error"]
+        return jwt.get_unverified_header(answer["tokens"]["id_token"])["kid"]
+
+    def cached() -> set[str]:
+        return {key["kid"] for key in orp.jwks_cache["jwks"]["keys"]}
+
+    old_kid = sign_in()
+    assert cached() == {old_kid}
+    new_kid = rotate(app)
+    # The relying party's JWKS is seconds old (openid-client refetches only after 60 s):
+    # the token must still be signed with a key it holds.
+    assert sign_in() == old_kid
+    orp.jwks_cache = None  # its cache expires (5 minutes); it fetches the JWKS again
+    assert sign_in() == old_kid and cached() == {old_kid, new_kid}
+    age_keys(db, 86400)  # a day later the new key signs; the cached JWKS already has it
+    assert sign_in() == new_kid
