@@ -5,6 +5,7 @@ BIN    := $(VENV)/bin
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
+OIDC_RP := tests/oidc/rp
 
 .PHONY: run test test-sqlite test-postgres install system-deps demo bench clean
 
@@ -23,7 +24,7 @@ test-sqlite:
 test-postgres:
 	MADOGUCHI_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-install: system-deps $(VENV)/.installed
+install: system-deps $(VENV)/.installed $(OIDC_RP)/node_modules/.package-lock.json
 	scripts/i18n.sh compile
 
 system-deps:
@@ -34,6 +35,10 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test,card]'
 	touch $@
+
+# openid-client (npm, pinned by the lock file): the relying party of the OIDC tests
+$(OIDC_RP)/node_modules/.package-lock.json: $(OIDC_RP)/package-lock.json
+	npm ci --no-audit --no-fund --prefix $(OIDC_RP)
 
 ## make bench: every benchmark (each prints its figure as a ratio to a baseline run beside it)
 bench: install

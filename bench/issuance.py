@@ -143,6 +143,7 @@ def bench_flow(n: int) -> None:
     pki = TestPKI.create(folder / "pki")
     pki.write_crls()
     app = create_app({"ENV": "production", "SECRET_KEY": "bench-" + "x" * 40, "DATABASE_URL": url,
+                      "OIDC_ISSUER": "https://portal.test",
                       "TESTING": True, "AUTH_RATE_LIMIT": "100000/minute", **card_settings(pki)})
     app.extensions["convenience_issuance.clock"] = lambda: datetime(2026, 7, 1, 1, 0)
     ring = KeyRing({}, allow_development=False)

@@ -51,6 +51,7 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
 def build_app(url: str, anchor: Path):
     return create_app({"ENV": "production", "SECRET_KEY": "bench-secret-" + "x" * 40,
                        "DATABASE_URL": url, "CARD_TRUST_ANCHORS": [str(anchor)],
+                       "OIDC_ISSUER": "https://portal.test",
                        "TESTING": True, "MATERNAL_HEALTH_TODAY": TODAY.isoformat()})
 
 

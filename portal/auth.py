@@ -43,13 +43,15 @@ class Viewer:
         return ",".join(sorted(r.value for r in self.roles))
 
 
-def sign_in(viewer: Viewer, kiosk: bool = False) -> None:
+def sign_in(viewer: Viewer, method: str, kiosk: bool = False) -> None:
     """Start a new session for the viewer: a new server-side id, nothing carried over.
+    `method` says how they proved who they are (portal.sessions.services.CARD_PIN, ...).
     Written in the request's unit of work: if the request fails, nobody is signed in."""
     from portal.extensions import current_unit
     work = current_unit()
     work.scope_to(viewer.municipality_id)
-    token = open_session(work.session, viewer.kind, viewer.id, viewer.municipality_id, kiosk)
+    token = open_session(work.session, viewer.kind, viewer.id, viewer.municipality_id, kiosk,
+                         method)
     _clear_session()
     session["sid"] = token
     session["kiosk"] = kiosk

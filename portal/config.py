@@ -60,7 +60,8 @@ DEFAULTS: dict[str, Any] = {
     "OIDC_ISSUER": None,
     "OIDC_PAIRWISE_SECRET": None,
     "OIDC_KEY_DIR": None,
-    "OIDC_PUBLISHED_KEYS": 3,
+    # A new signing key is published this long before it signs (relying parties cache JWKS).
+    "OIDC_KEY_PUBLISH_SECONDS": 86400,
     "OIDC_CODE_SECONDS": 120,
     "OIDC_TOKEN_SECONDS": 600,
     "OIDC_ID_TOKEN_SECONDS": 600,
@@ -162,6 +163,9 @@ def validate(config: dict[str, Any]) -> None:
         config.setdefault("SECRET_KEY", None)
         return
     missing = [ENV_PREFIX + key for key in REQUIRED if not config.get(key)]
+    if not (config.get("OIDC_ISSUER") or config.get("PUBLIC_ORIGIN")):
+        # The OIDC issuer must never come from a request's Host header.
+        missing.append(f"{ENV_PREFIX}OIDC_ISSUER or {ENV_PREFIX}PUBLIC_ORIGIN")
     if missing:
         raise ConfigError("起動できません。設定が足りません / cannot start, missing settings: "
                           + ", ".join(missing))

@@ -7,6 +7,8 @@ PACKAGES=(pcscd vsmartcard-vpcd libpcsclite-dev swig pcsc-tools
           chromium chromium-driver poppler-utils fonts-ipaexfont-gothic fonts-ipaexfont-mincho
           softhsm2)  # the seal key in an HSM (tests: services/convenience_issuance/hsm.py)
 missing=()
+# Node.js and npm run the OIDC tests' relying party (openid-client); any source will do.
+command -v npm >/dev/null || missing+=(nodejs npm)
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done

@@ -65,7 +65,7 @@ def card_settings(pki) -> dict:
 @pytest.fixture
 def app_config(migrated_url, card_pki) -> dict:
     return {"ENV": "production", "SECRET_KEY": TEST_SECRET, "DATABASE_URL": migrated_url,
-            "TESTING": True, **card_settings(card_pki)}
+            "OIDC_ISSUER": "https://localhost", "TESTING": True, **card_settings(card_pki)}
 
 
 @pytest.fixture
@@ -173,13 +173,14 @@ def make_staff(db):
 def sign_in_as(client):
     """Put a viewer in the test client's session (the card and staff sign-in flows have
     their own tests; most tests only need someone signed in)."""
-    def sign_in(person, kind: str | None = None, kiosk: bool = False):
-        from portal.sessions.services import open_session
+    def sign_in(person, kind: str | None = None, kiosk: bool = False, method: str | None = None):
+        from portal.sessions.services import CARD_PIN, PASSWORD_TOTP, open_session
         from portal.staff.models import StaffAccount
         is_staff = isinstance(person, StaffAccount) if kind is None else kind == "staff"
+        method = method or (PASSWORD_TOTP if is_staff else CARD_PIN)
         with client.application.extensions["madoguchi.db"].transaction() as db:
             token = open_session(db, "staff" if is_staff else "resident", person.id,
-                                 person.municipality_id, kiosk)
+                                 person.municipality_id, kiosk, method)
         with client.session_transaction() as sess:
             sess.clear()
             sess["sid"], sess["kiosk"] = token, kiosk

@@ -26,6 +26,7 @@ from portal.db import across_municipalities
 from portal.extensions import db_for, get_db, limiter
 from portal.metering.services import record_usage
 from portal.registry.models import Resident, ResidentStatus
+from portal.sessions.services import CARD_PIN
 from portal.staff.models import StaffAccount
 from portal.web.bodies import json_object
 
@@ -141,7 +142,7 @@ def _sign_in_bound(binding: CardBinding, checked, method: str = "card"):
         viewer = Viewer("resident", person.id, person.municipality_id, person.name)
     record_usage(db, "core", "sign_in")
     target = safe_next(session.get("login_next")) or url_for("public.home")
-    sign_in(viewer, kiosk=bool(session.get("kiosk_id")))   # a kiosk stays a kiosk
+    sign_in(viewer, CARD_PIN, kiosk=bool(session.get("kiosk_id")))   # a kiosk stays a kiosk
     session["card"] = revocation_reference(checked)
     record_attempt(method, "ok", municipality_id=viewer.municipality_id, subject_kind=viewer.kind,
                    subject_id=viewer.id, certificate=(binding.issuer, binding.serial))

@@ -6,8 +6,9 @@ from sqlalchemy import select
 
 from portal.cli import Context, pass_ctx
 from portal.oidc import keys
+from portal.oidc.server import key_schedule
 from portal.oidc.services import (SUPPORTED_SCOPES, ClientRegistrationError, clients_of,
-                                  register_client)
+                                  register_client, utcnow)
 from portal.tenancy.models import Municipality
 from portal.tenancy.services import by_code
 
@@ -30,8 +31,10 @@ def client() -> None:
 @click.option("--sector", default=None, help="セクター識別子（同じ値の連携先は同じ sub）")
 @click.option("--scope", "scopes", multiple=True, type=click.Choice(SUPPORTED_SCOPES),
               help="許可するスコープ（既定: すべて）")
+@click.option("--require-card", is_flag=True,
+              help="マイナンバーカード（暗証番号）でのログインだけを受け付けます")
 @pass_ctx
-def client_add(ctx: Context, code, name, redirect_uris, sector, scopes) -> None:
+def client_add(ctx: Context, code, name, redirect_uris, sector, scopes, require_card) -> None:
     with ctx.db.transaction() as s:
         city = by_code(s, code)
     if city is None:
@@ -39,7 +42,7 @@ def client_add(ctx: Context, code, name, redirect_uris, sector, scopes) -> None:
     try:
         with ctx.db.transaction(city.id) as s:
             new = register_client(s, city.id, name, list(redirect_uris), sector,
-                                  list(scopes) or None)
+                                  list(scopes) or None, require_card)
     except ClientRegistrationError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"登録しました: {city.name} / {new.client.name}")
@@ -69,20 +72,30 @@ def keys_() -> None:
 oidc.add_command(keys_, "keys")
 
 
-@keys_.command("rotate", help="新しい署名鍵に切り替えます / make a new active signing key.")
+@keys_.command("rotate", help="新しい署名鍵を作ります（公開後、一定時間たってから署名に使います）"
+                              " / make a new signing key (published first, signs later).")
 @pass_ctx
 def keys_rotate(ctx: Context) -> None:
     with ctx.db.transaction() as s:
         key = keys.rotate(keys.store_for(ctx.app.config, s))
+    with ctx.app.app_context():
+        starts = key_schedule().starts_signing(key)
     click.echo(f"新しい署名鍵: kid={key.kid}")
-    click.echo("以前の鍵は公開鍵セット（JWKS）に残り、発行済みの ID トークンは検証できます。")
+    click.echo(f"公開鍵セット（JWKS）に今から公開し、{starts.isoformat()} (UTC) から署名に使います。")
+    click.echo("以前の鍵は、それで署名した ID トークンの有効期限が切れるまで公開を続けます。")
+
+
+STATE_LABELS = {"pending": "公開中（署名前）", "signing": "署名中", "retired": "公開中（署名終了）",
+                "withdrawn": "非公開"}
 
 
 @keys_.command("list", help="署名鍵の一覧（新しい順）/ list signing keys.")
 @pass_ctx
 def keys_list(ctx: Context) -> None:
-    published = int(ctx.app.config.get("OIDC_PUBLISHED_KEYS") or 3)
+    with ctx.app.app_context():
+        schedule = key_schedule()
     with ctx.db.transaction() as s:
-        for n, key in enumerate(keys.store_for(ctx.app.config, s).newest(100)):
-            state = "署名中" if n == 0 else ("公開中" if n < published else "非公開")
-            click.echo(f"{key.kid}\t{key.created_at.isoformat()}\t{state}")
+        found = keys.store_for(ctx.app.config, s).newest(keys.KEPT_KEYS)
+        for entry in keys.key_states(found, utcnow(), schedule):
+            click.echo(f"{entry.key.kid}\t{entry.key.created_at.isoformat()}\t"
+                       f"{STATE_LABELS[entry.state]}")

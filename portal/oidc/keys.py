@@ -2,9 +2,13 @@
 
 Keys live in a `KeyStore`: the database by default, or a directory named by the
 `OIDC_KEY_DIR` setting (for deployments that keep private keys on a separate volume or
-a secrets mount). The newest key signs; the `OIDC_PUBLISHED_KEYS` newest are published
-in the JWKS, so ID tokens signed just before a rotation still verify at the relying party.
-Private keys are created on the server (`madoguchi oidc keys rotate`), never shipped.
+a secrets mount). Private keys are created on the server (`madoguchi oidc keys rotate`),
+never shipped.
+
+A rotation is a schedule, not a switch (`Schedule`): a new key is published in the JWKS
+for `publish_before` (24 h by default) before it signs, so relying parties that cache the
+JWKS already hold it when the first token signed with it arrives; a key that stopped
+signing stays published until every ID token it signed has expired.
 """
 from __future__ import annotations
 
@@ -127,17 +131,59 @@ def rotate(store: KeyStore) -> SigningKey:
     return key
 
 
-def active_key(store: KeyStore, may_generate: bool) -> SigningKey:
+KEPT_KEYS = 100  # far more than a schedule ever publishes; bounds the reads
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When keys sign and how long they are published."""
+    publish_before: timedelta  # a new key is in the JWKS this long before it signs
+    token_lifetime: timedelta  # the longest life of a token a key signs, clock slack included
+
+    def starts_signing(self, key: SigningKey) -> datetime:
+        return key.created_at + self.publish_before
+
+
+@dataclass(frozen=True)
+class KeyState:
+    key: SigningKey
+    state: str  # "pending" (published, not signing yet), "signing", "retired", "withdrawn"
+
+
+def key_states(keys: list[SigningKey], now: datetime, schedule: Schedule) -> list[KeyState]:
+    """Each key (newest first) with its state at `now`. The newest key whose publication
+    time has passed signs; when none has (the very first key), the oldest signs at once,
+    since no relying party can have cached an older JWKS. An older key is retired when the
+    key after it starts signing, and withdrawn once the tokens it signed have expired."""
+    ready = [k for k in keys if schedule.starts_signing(k) <= now]
+    signing = ready[0] if ready else (keys[-1] if keys else None)
+    states, seen_signing = [], False
+    for n, key in enumerate(keys):
+        if key is signing:
+            state, seen_signing = "signing", True
+        elif not seen_signing:
+            state = "pending"
+        else:
+            retired_at = schedule.starts_signing(keys[n - 1])
+            state = "retired" if now < retired_at + schedule.token_lifetime else "withdrawn"
+        states.append(KeyState(key, state))
+    return states
+
+
+def active_key(store: KeyStore, may_generate: bool, schedule: Schedule,
+               now: datetime | None = None) -> SigningKey:
     """The key that signs now. Development and tests make one on first use; production
     refuses, because a key made silently on one worker would differ from another's."""
-    newest = store.newest(1)
-    if newest:
-        return newest[0]
+    for entry in key_states(store.newest(KEPT_KEYS), now or utcnow(), schedule):
+        if entry.state == "signing":
+            return entry.key
     if not may_generate:
         raise NoSigningKey("OIDC signing key missing: run `madoguchi oidc keys rotate`")
     return rotate(store)
 
 
-def jwks(store: KeyStore, published: int) -> dict:
-    """The public JWK Set (公開鍵セット): the active key and the recent retired ones."""
-    return {"keys": [k.public_jwk() for k in store.newest(published)]}
+def jwks(store: KeyStore, schedule: Schedule, now: datetime | None = None) -> dict:
+    """The public JWK Set (公開鍵セット): the keys about to sign, the one signing, and the
+    retired ones whose tokens may still be valid."""
+    states = key_states(store.newest(KEPT_KEYS), now or utcnow(), schedule)
+    return {"keys": [s.key.public_jwk() for s in states if s.state != "withdrawn"]}

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from authlib.oauth2.rfc6749 import ClientMixin, TokenMixin
 from authlib.oidc.core import AuthorizationCodeMixin
-from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text
+from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, TenantScoped
@@ -37,6 +37,8 @@ class OidcClient(ClientMixin, TenantScoped, Base):
     sector_identifier: Mapped[str] = mapped_column(String(255))
     scopes: Mapped[list[str]] = mapped_column(JSON)
     active: Mapped[bool] = mapped_column(default=True)
+    # Only a card sign-in (with the PIN) may be used for this partner, whatever it asks.
+    require_card: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime]
 
     # --- authlib ClientMixin -------------------------------------------------------------
@@ -44,8 +46,7 @@ class OidcClient(ClientMixin, TenantScoped, Base):
         return self.client_id
 
     def get_default_redirect_uri(self) -> str | None:
-        # Only an unambiguous registration may omit redirect_uri in the request.
-        return self.redirect_uris[0] if len(self.redirect_uris) == 1 else None
+        return None  # OpenID Connect requires redirect_uri in every request (Core 3.1.2.1)
 
     def get_allowed_scope(self, scope: str | None) -> str:
         if not scope:
@@ -84,6 +85,7 @@ class OidcAuthorizationCode(TenantScoped, Base):
     code_challenge: Mapped[str] = mapped_column(String(128))
     code_challenge_method: Mapped[str] = mapped_column(String(8))
     auth_time: Mapped[int]
+    auth_method: Mapped[str | None] = mapped_column(String(16))  # of the session; acr/amr
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
@@ -110,6 +112,14 @@ class CodeView(AuthorizationCodeMixin):
 
     def get_auth_time(self) -> int:
         return self.row.auth_time
+
+    def get_acr(self) -> str | None:
+        from portal.oidc.services import ACR
+        return ACR.get(self.row.auth_method)
+
+    def get_amr(self) -> list[str] | None:
+        from portal.oidc.services import AMR
+        return AMR.get(self.row.auth_method)
 
 
 class OidcToken(TenantScoped, Base):

@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import logging
 import time
+from dataclasses import dataclass
 from datetime import timedelta, timezone
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
@@ -37,7 +38,9 @@ from portal.sessions.models import UserSession
 log = logging.getLogger("madoguchi.oidc")
 
 DEFAULTS = {"OIDC_CODE_SECONDS": 120, "OIDC_TOKEN_SECONDS": 600,
-            "OIDC_ID_TOKEN_SECONDS": 600, "OIDC_PUBLISHED_KEYS": 3}
+            "OIDC_ID_TOKEN_SECONDS": 600, "OIDC_KEY_PUBLISH_SECONDS": 86400}
+# Relying parties accept tokens a little past `exp` (openid-client: 30 s); keys outlive that.
+CLOCK_SLACK = timedelta(minutes=5)
 
 
 class NotConfigured(RuntimeError):
@@ -47,7 +50,14 @@ class NotConfigured(RuntimeError):
 # --- settings --------------------------------------------------------------------------
 
 def setting(name: str) -> int:
-    return int(current_app.config.get(name) or DEFAULTS[name])
+    value = current_app.config.get(name)
+    return int(DEFAULTS[name] if value is None else value)
+
+
+def key_schedule() -> keys.Schedule:
+    """The rotation schedule of the configuration (`OIDC_KEY_PUBLISH_SECONDS`)."""
+    return keys.Schedule(timedelta(seconds=setting("OIDC_KEY_PUBLISH_SECONDS")),
+                         timedelta(seconds=setting("OIDC_ID_TOKEN_SECONDS")) + CLOCK_SLACK)
 
 
 def may_make_secrets() -> bool:
@@ -56,8 +66,14 @@ def may_make_secrets() -> bool:
 
 
 def issuer() -> str:
+    """The issuer identifier: configured (production refuses to start without it). Only
+    development falls back to the request's origin: a Host header is the client's word."""
     configured = current_app.config.get("OIDC_ISSUER") or current_app.config.get("PUBLIC_ORIGIN")
-    return (configured or request.host_url).rstrip("/")
+    if configured:
+        return configured.rstrip("/")
+    if not is_development(current_app.config):
+        raise NotConfigured("MADOGUCHI_OIDC_ISSUER is not set")
+    return request.host_url.rstrip("/")
 
 
 def pairwise_secret() -> bytes:
@@ -78,7 +94,7 @@ def key_store(db: Session) -> keys.KeyStore:
 def signing_key() -> keys.SigningKey:
     """The active key, read once per request so header `kid` and signature agree."""
     if "oidc_key" not in g:
-        g.oidc_key = keys.active_key(key_store(db()), may_make_secrets())
+        g.oidc_key = keys.active_key(key_store(db()), may_make_secrets(), key_schedule())
     return g.oidc_key
 
 
@@ -94,14 +110,20 @@ def _digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
-def auth_time() -> int:
-    """When the resident signed in with the card (the portal session's start)."""
+@dataclass(frozen=True)
+class Login:
+    """When and how the resident of this browser signed in (the portal session's start)."""
+    auth_time: int
+    method: str | None
+
+
+def current_login() -> Login:
     sid = session.get("sid")
-    started = sid and db().scalar(select(UserSession.created_at).where(
-        UserSession.token_hash == _digest(sid)))
-    if not started:
-        return int(time.time())
-    return int(started.replace(tzinfo=timezone.utc).timestamp())
+    row = sid and db().execute(select(UserSession.created_at, UserSession.auth_method).where(
+        UserSession.token_hash == _digest(sid))).first()
+    if not row:
+        return Login(int(time.time()), None)
+    return Login(int(row.created_at.replace(tzinfo=timezone.utc).timestamp()), row.auth_method)
 
 
 # --- grants ----------------------------------------------------------------------------
@@ -127,14 +149,14 @@ class CodeGrant(grants.AuthorizationCodeGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = list(AUTH_METHODS)
 
     def save_authorization_code(self, code, request):
-        data, now = request.payload.data, utcnow()
+        data, now, login = request.payload.data, utcnow(), current_login()
         db().add(OidcAuthorizationCode(
             municipality_id=request.client.municipality_id, code_hash=_digest(code),
             client_pk=request.client.id, resident_id=request.user.id,
             redirect_uri=request.payload.redirect_uri or "", scope=request.scope,
             nonce=data.get("nonce"), code_challenge=data["code_challenge"],
             code_challenge_method=data.get("code_challenge_method", "S256"),
-            auth_time=auth_time(), created_at=now,
+            auth_time=login.auth_time, auth_method=login.method, created_at=now,
             expires_at=now + timedelta(seconds=setting("OIDC_CODE_SECONDS"))))
         db().flush()
 

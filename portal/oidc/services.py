@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 from portal.db import across_municipalities
 from portal.oidc.models import OidcClient
 from portal.registry.models import Resident, Sex
+from portal.sessions.services import CARD_PIN, DEMO, PASSWORD_TOTP
 
 SUPPORTED_SCOPES = ("openid", "profile", "address", "birthdate")
 KANA = "#ja-Kana-JP"  # language tag of the katakana reading (OIDC Core 5.2)
@@ -28,6 +30,16 @@ SCOPE_CLAIMS = {
     "birthdate": ("birthdate",),
     "address": ("address",),
 }
+# What `token_urlsafe` makes (registered ids are 24 characters; leave room for others).
+CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# How the resident signed in, as partners read it: `acr` (one value) and `amr` (RFC 8176).
+ACR_CARD = "urn:madoguchi:acr:card-pin"
+ACR = {CARD_PIN: ACR_CARD,
+       PASSWORD_TOTP: "urn:madoguchi:acr:password-totp",
+       DEMO: "urn:madoguchi:acr:demo"}
+AMR = {CARD_PIN: ["sc", "hwk", "pin", "mfa"],  # smart card, hardware key, PIN: two factors
+       PASSWORD_TOTP: ["pwd", "otp", "mfa"],
+       DEMO: ["demo"]}                         # not an authentication: development only
 GENDER = {Sex.MALE: "male", Sex.FEMALE: "female"}  # 9 (not applicable) releases nothing
 
 
@@ -58,7 +70,8 @@ class NewClient:
 
 
 def register_client(db: Session, municipality_id: int, name: str, redirect_uris: list[str],
-                    sector: str | None = None, scopes: list[str] | None = None) -> NewClient:
+                    sector: str | None = None, scopes: list[str] | None = None,
+                    require_card: bool = False) -> NewClient:
     """Register a relying party for one municipality (連携先の登録)."""
     uris = [u.strip() for u in redirect_uris if u.strip()]
     if not uris:
@@ -74,7 +87,7 @@ def register_client(db: Session, municipality_id: int, name: str, redirect_uris:
     client = OidcClient(municipality_id=municipality_id, client_id=secrets.token_urlsafe(18),
                         secret_hash=hash_secret(secret), name=name.strip(), redirect_uris=uris,
                         sector_identifier=sector or default_sector(uris),
-                        scopes=scopes, created_at=utcnow())
+                        scopes=scopes, require_card=require_card, created_at=utcnow())
     if not client.name:
         raise ClientRegistrationError("連携先の名前を指定してください")
     db.add(client)
@@ -104,8 +117,8 @@ def default_sector(redirect_uris: list[str]) -> str:
 def find_client(db: Session, client_id: str | None) -> OidcClient | None:
     """The active client with this id, whatever its municipality: the id is public and
     tells which city's scope the rest of the request runs in."""
-    if not client_id:
-        return None
+    if not client_id or not CLIENT_ID.fullmatch(client_id):
+        return None  # not an id this provider ever issued; spare the database the query
     query = select(OidcClient).where(OidcClient.client_id == client_id, OidcClient.active)
     return db.scalar(across_municipalities(query))
 

@@ -4,12 +4,15 @@ See docs/oidc.md."""
 from __future__ import annotations
 
 import logging
+import re
+import time
 
 from authlib.integrations.flask_oauth2 import ResourceProtector
 from authlib.integrations.flask_oauth2.requests import FlaskJsonRequest
 from authlib.oauth2 import OAuth2Error
-from authlib.oauth2.rfc6749 import InvalidScopeError
-from authlib.oidc.core.errors import ConsentRequiredError
+from authlib.oauth2.rfc6749 import InvalidClientError, InvalidRequestError, InvalidScopeError
+from authlib.oauth2.rfc6749.util import extract_basic_authorization
+from authlib.oidc.core.errors import ConsentRequiredError, LoginRequiredError
 from flask import (Blueprint, current_app, g, jsonify, make_response, redirect,
                    render_template, request, url_for)
 from flask_babel import gettext as _
@@ -23,11 +26,13 @@ from portal.extensions import csrf, database, get_db
 from portal.oidc import keys
 from portal.oidc.models import OidcToken  # also registers the oidc_* tables at app start
 from portal.oidc.server import (CONSENT_PURPOSE, USERINFO_PURPOSE, AccessTokenValidator,
-                                NotConfigured, build_server, db, issuer, key_store,
-                                resource_name, setting, signing_key, subject_for)
-from portal.oidc.services import (SCOPE_CLAIMS, SUPPORTED_SCOPES, claims_for, find_client,
-                                  supported_claims)
+                                NotConfigured, build_server, current_login, db, issuer,
+                                key_schedule, key_store, resource_name, signing_key,
+                                subject_for)
+from portal.oidc.services import (ACR, ACR_CARD, SCOPE_CLAIMS, SUPPORTED_SCOPES, claims_for,
+                                  find_client, supported_claims)
 from portal.registry.models import Resident, ResidentStatus
+from portal.sessions.services import CARD_PIN
 from portal.tenancy.models import Municipality
 
 bp = Blueprint("oidc", __name__)
@@ -62,6 +67,25 @@ def _not_configured(error):
                    error_description="OpenID provider not configured"), 503
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_SERVER_TO_SERVER = {"oidc.token", "oidc.userinfo", "oidc.revoke"}
+
+
+@bp.before_request
+def _refuse_control_characters():
+    """No OAuth parameter may hold a control character (RFC 6749 Appendix A: VSCHAR and
+    the like). Refused here once, so no database (PostgreSQL refuses NUL in text) and no
+    error description (authlib refuses them) ever sees one."""
+    values = [request.headers.get("Authorization", "")]
+    values += [part for pair in request.values.items(multi=True) for part in pair]
+    if not any(_CONTROL.search(value) for value in values):
+        return None
+    error = InvalidRequestError("control characters in the request")
+    if request.endpoint in _SERVER_TO_SERVER:
+        return _json_error(error)
+    return _authorization_error(error)
+
+
 # --- discovery and keys ----------------------------------------------------------------
 
 @bp.get("/.well-known/openid-configuration")
@@ -80,7 +104,8 @@ def discovery():
         "subject_types_supported": ["pairwise"],
         "id_token_signing_alg_values_supported": [keys.ALGORITHM],
         "scopes_supported": list(SUPPORTED_SCOPES),
-        "claims_supported": supported_claims(),
+        "claims_supported": supported_claims() + ["acr", "amr", "auth_time"],
+        "acr_values_supported": list(ACR.values()),
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "code_challenge_methods_supported": ["S256"],
         "claims_locales_supported": ["ja", "ja-Kana-JP"],
@@ -97,14 +122,18 @@ def jwks():
     with database().transaction() as session:
         g.oidc_db = session
         signing_key()  # development and tests create the first key here
-        return jsonify(keys.jwks(key_store(session), setting("OIDC_PUBLISHED_KEYS")))
+        return jsonify(keys.jwks(key_store(session), key_schedule()))
 
 
 # --- authorization and consent ---------------------------------------------------------
 
 @bp.route("/oidc/authorize", methods=["GET", "POST"])
 def authorize():
-    """Ask the signed-in resident to share their registry claims with a partner service."""
+    """Ask the signed-in resident to share their registry claims with a partner service.
+    The request comes by GET or by POST (OIDC Core 3.1.2.1); a POST carrying `decision` is
+    the resident's answer on the consent screen, and only that one needs a CSRF token."""
+    if _is_decision():
+        csrf.protect()
     viewer = current_viewer()
     if viewer is not None and not viewer.is_resident:
         return _refuse(_("職員のアカウントでは連携先サービスにログインできません。"), 403)
@@ -115,7 +144,7 @@ def authorize():
     except OAuth2Error as error:
         return _authorization_error(error)
     if resident is None:
-        return redirect(url_for("cards.login_page", next=request.full_path))
+        return redirect(url_for("cards.login_page", next=_request_url()))
     g.oidc_client = client = grant.client
     refusal = _refusal_for(client, resident)
     if refusal is not None:
@@ -124,13 +153,67 @@ def authorize():
     if "openid" not in grant.request.scope.split():
         return _authorization_error(InvalidScopeError(
             "scope must include 'openid'", redirect_uri=grant.redirect_uri, state=state))
-    if "none" in (request.args.get("prompt") or "").split():
+    if _is_decision():
+        return _decide(grant, client, resident)
+    prompts = set((request.values.get("prompt") or "").split())
+    try:
+        stale = _fresh_login_needed(client, prompts, grant.redirect_uri, state)
+    except OAuth2Error as error:
+        return _authorization_error(error)
+    if stale and "none" in prompts:
+        return _authorization_error(LoginRequiredError(redirect_uri=grant.redirect_uri,
+                                                       state=state))
+    if stale:
+        return redirect(url_for("cards.login_page", next=_after_login()))
+    if "none" in prompts:
         # Consent is asked every time, so a silent request can never be answered.
         return _authorization_error(ConsentRequiredError(redirect_uri=grant.redirect_uri,
                                                          state=state))
-    if request.method == "GET":
-        return _consent_page(client, grant.request.scope.split())
-    return _decide(grant, client, resident)
+    return _consent_page(client, grant.request.scope.split())
+
+
+def _is_decision() -> bool:
+    """The resident's answer on the consent screen (not an authorization request)."""
+    return request.method == "POST" and "decision" in request.form
+
+
+def _fresh_login_needed(client, prompts: set[str], redirect_uri: str, state) -> bool:
+    """Whether the resident must sign in again before this request is answered: asked for
+    (prompt=login), the sign-in older than max_age, or the card needed (by the client's
+    registration, or asked in acr_values) after another kind of sign-in."""
+    login = current_login()
+    if "login" in prompts:
+        return True
+    max_age = request.values.get("max_age")
+    if max_age is not None:
+        if not max_age.isdigit() or len(max_age) > 9:
+            raise InvalidRequestError("max_age must be a number of seconds",
+                                      redirect_uri=redirect_uri, state=state)
+        if time.time() - login.auth_time > int(max_age):
+            return True
+    wants_card = client.require_card or ACR_CARD in (request.values.get("acr_values") or "").split()
+    return wants_card and login.method != CARD_PIN
+
+
+def _after_login() -> str:
+    """The same authorization request, to come back to after the new sign-in: without
+    prompt=login and max_age, which the new sign-in has just satisfied (else it would loop)."""
+    params = _request_params()
+    params.pop("max_age", None)
+    prompts = [p for p in (params.pop("prompt", "") or "").split() if p != "login"]
+    if prompts:
+        params["prompt"] = " ".join(prompts)
+    return url_for("oidc.authorize", **params)
+
+
+def _request_params() -> dict[str, str]:
+    """The authorization request's parameters, from the query or a posted form."""
+    return {k: v for k, v in request.values.items() if k not in ("csrf_token", "decision")}
+
+
+def _request_url() -> str:
+    """The authorization request as a GET URL (to come back to, or to post the decision to)."""
+    return url_for("oidc.authorize", **_request_params())
 
 
 def _signed_in_resident() -> Resident | None:
@@ -160,7 +243,7 @@ def _consent_page(client, scopes: list[str]):
     shared = [(scope, SCOPE_LABELS[scope], SCOPE_CLAIMS[scope])
               for scope in SUPPORTED_SCOPES if scope in scopes]
     return render_template("oidc/consent.html", client=client, city=city, shared=shared,
-                           action=request.full_path)
+                           action=_request_url())
 
 
 def _decide(grant, client, resident: Resident):
@@ -207,15 +290,29 @@ def _refuse(message: str, status: int, detail: str | None = None):
 @bp.post("/oidc/token")
 def token():
     """Exchange a code (with its PKCE verifier) for an ID token and an access token."""
-    client = _presented_client()
+    try:
+        client = _presented_client()
+    except OAuth2Error as error:
+        return _json_error(error)
     with database().transaction(client.municipality_id if client else None) as session:
         g.oidc_db, g.oidc_client = session, client
         return provider().create_token_response()
 
 
+def _json_error(error: OAuth2Error):
+    """An RFC 6749 error as the JSON body a client parses (5.2)."""
+    status, body, headers = error()
+    return jsonify(dict(body)), status, headers
+
+
 def _presented_client():
-    auth = request.authorization
-    client_id = auth.username if auth and auth.type == "basic" else request.form.get("client_id")
+    """The client the request names, decoded exactly as authlib will decode it: RFC 6749
+    2.3.1 form-urlencodes the id before Basic encoding (`_` may arrive as `%5F`)."""
+    try:
+        client_id, _secret = extract_basic_authorization(request.headers)
+    except UnicodeDecodeError:  # credentials that are not UTF-8 name no client
+        raise InvalidClientError(status_code=401) from None
+    client_id = client_id or request.form.get("client_id")
     with database().transaction() as session:
         return find_client(session, client_id)
 
@@ -228,8 +325,7 @@ def userinfo():
         try:
             found = protector.validate_request(["openid"], FlaskJsonRequest(request))
         except OAuth2Error as error:
-            status, body, headers = error()
-            return jsonify(dict(body)), status, headers
+            return _json_error(error)
         token_id, mid = found.row.id, found.row.municipality_id
     with database().transaction(mid) as session:
         g.oidc_db = session
@@ -249,5 +345,7 @@ def _claims_response(session: Session, token_id: int):
     return jsonify(claims)
 
 
-for _view in (token, userinfo):
+# Server-to-server endpoints, and the authorization endpoint, whose POST is an authorization
+# request from another site (the consent decision it also receives is checked in the view).
+for _view in (token, userinfo, authorize):
     csrf.exempt(_view)

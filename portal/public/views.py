@@ -10,6 +10,7 @@ from portal.db import across_municipalities
 from portal.extensions import database, get_db
 from portal.migrate import current_heads, expected_heads
 from portal.registry.models import Resident, ResidentStatus
+from portal.sessions.services import DEMO
 from portal.tenancy.models import Municipality
 from portal.web.i18n import LANG_COOKIE
 
@@ -83,7 +84,7 @@ def dev_sign_in():
             select(Resident).where(Resident.id == request.form.get("resident_id", type=int))))
         if resident is None or resident.status != ResidentStatus.ACTIVE:
             abort(400)
-        sign_in(Viewer("resident", resident.id, resident.municipality_id, resident.name))
+        sign_in(Viewer("resident", resident.id, resident.municipality_id, resident.name), DEMO)
         return redirect(url_for("public.home"))
     cities = db.scalars(select(Municipality).order_by(Municipality.code)).all()
     samples = {m.id: db.scalars(across_municipalities(

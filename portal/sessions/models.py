@@ -20,6 +20,8 @@ class UserSession(Base):
     viewer_id: Mapped[int]
     municipality_id: Mapped[int] = mapped_column(ForeignKey("municipality.id"), index=True)
     kiosk: Mapped[bool] = mapped_column(default=False)
+    # How the viewer proved who they are (see portal.sessions.services: CARD_PIN, ...).
+    auth_method: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime]
     last_seen_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]

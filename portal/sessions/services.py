@@ -23,14 +23,20 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+# How a session signed in (user_session.auth_method); partners see it as acr/amr.
+CARD_PIN = "card_pin"            # My Number card, user-authentication key unlocked by the PIN
+PASSWORD_TOTP = "password_totp"  # staff: password, then a TOTP code
+DEMO = "demo"                    # development mode only: no authentication at all
+
+
 def open_session(db: Session, kind: str, viewer_id: int, municipality_id: int,
-                 kiosk: bool = False) -> str:
+                 kiosk: bool = False, method: str | None = None) -> str:
     """Start a session and return the secret that goes into the (signed) cookie."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
     db.add(UserSession(token_hash=_hash(token), viewer_kind=kind, viewer_id=viewer_id,
                        municipality_id=municipality_id, kiosk=kiosk, created_at=now,
-                       last_seen_at=now))
+                       last_seen_at=now, auth_method=method))
     db.flush()
     return token
 

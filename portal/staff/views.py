@@ -16,6 +16,7 @@ from portal.clock import to_jst
 from portal.extensions import database, get_db, limiter
 from portal.metering.services import record_usage
 from portal.staff.forms import LoginForm, TotpForm
+from portal.sessions.services import PASSWORD_TOTP
 from portal.staff.models import ROLE_LABELS, Role, StaffAccount
 from portal.staff.services import LockoutPolicy, SignInRefused, check_password, check_totp
 from portal.tenancy.models import Municipality
@@ -113,7 +114,7 @@ def login_totp():
                        "" if error is None else ("locked" if error.locked else "bad_code"),
                        municipality_id=pending["mid"], subject_kind="staff", subject_id=pending["id"])
         if error is None:
-            sign_in(viewer)
+            sign_in(viewer, PASSWORD_TOTP)
             _tell_of_lockouts(viewer, previous_sign_in)
             return redirect(safe_next(pending.get("next")) or url_for("staff.dashboard"))
         if error.locked:

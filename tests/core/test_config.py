@@ -14,8 +14,18 @@ def test_production_without_settings_is_refused():
         load_config(environ={})
     message = str(refused.value)
     assert "\n" not in message
-    for key in ("MADOGUCHI_SECRET_KEY", "MADOGUCHI_DATABASE_URL", "MADOGUCHI_CARD_TRUST_ANCHORS"):
+    for key in ("MADOGUCHI_SECRET_KEY", "MADOGUCHI_DATABASE_URL", "MADOGUCHI_CARD_TRUST_ANCHORS",
+                "MADOGUCHI_OIDC_ISSUER or MADOGUCHI_PUBLIC_ORIGIN"):
         assert key in message
+
+
+def test_production_without_an_oidc_issuer_or_public_origin_is_refused(trust_anchor):
+    environ = {"MADOGUCHI_SECRET_KEY": "x" * 40, "MADOGUCHI_DATABASE_URL": "sqlite://",
+               "MADOGUCHI_CARD_TRUST_ANCHORS": str(trust_anchor)}
+    with pytest.raises(ConfigError, match="MADOGUCHI_OIDC_ISSUER or MADOGUCHI_PUBLIC_ORIGIN"):
+        load_config(environ=environ)
+    assert load_config(environ={**environ, "MADOGUCHI_PUBLIC_ORIGIN": "https://portal.example"})
+    assert load_config(environ={**environ, "MADOGUCHI_OIDC_ISSUER": "https://id.example"})
 
 
 def test_only_the_missing_key_is_named(trust_anchor):
@@ -29,6 +39,7 @@ def test_only_the_missing_key_is_named(trust_anchor):
 def test_unreadable_trust_anchor_is_refused(tmp_path):
     with pytest.raises(ConfigError, match="trust anchor"):
         load_config(environ={"MADOGUCHI_SECRET_KEY": "k", "MADOGUCHI_DATABASE_URL": "sqlite://",
+                             "MADOGUCHI_PUBLIC_ORIGIN": "https://portal.example",
                              "MADOGUCHI_CARD_TRUST_ANCHORS": str(tmp_path / "missing.pem")})
 
 
@@ -37,7 +48,8 @@ def test_layers_file_then_environment_then_overrides(tmp_path, trust_anchor):
     config_file.write_text(f'secret_key = "from-file"\ndatabase_url = "sqlite://"\n'
                            f'card_trust_anchors = ["{trust_anchor}"]\nkiosk_idle_seconds = 60\n')
     environ = {"MADOGUCHI_CONFIG": str(config_file), "MADOGUCHI_KIOSK_IDLE_SECONDS": "90",
-               "MADOGUCHI_SERVICES": "medication,maternal_health"}
+               "MADOGUCHI_SERVICES": "medication,maternal_health",
+               "MADOGUCHI_PUBLIC_ORIGIN": "https://portal.example"}
     config = load_config({"secret_key": "from-test"}, environ=environ)
     assert config["SECRET_KEY"] == "from-test"
     assert config["DATABASE_URL"] == "sqlite://"
@@ -48,7 +60,8 @@ def test_layers_file_then_environment_then_overrides(tmp_path, trust_anchor):
 def test_json_config_file(tmp_path, trust_anchor):
     config_file = tmp_path / "madoguchi.json"
     config_file.write_text(json.dumps({"SECRET_KEY": "s", "DATABASE_URL": "sqlite://",
-                                       "CARD_TRUST_ANCHORS": [str(trust_anchor)]}))
+                                       "CARD_TRUST_ANCHORS": [str(trust_anchor)],
+                                       "OIDC_ISSUER": "https://portal.example"}))
     assert load_config(environ={"MADOGUCHI_CONFIG": str(config_file)})["SECRET_KEY"] == "s"
 
 

@@ -20,6 +20,7 @@ from tests.core.test_city_isolation import paths, two_cities  # noqa: F401  (fix
 @pytest.fixture
 def app(committed_database_url, card_pki):
     application = create_app({"ENV": "production", "SECRET_KEY": TEST_SECRET, "TESTING": True,
+                              "OIDC_ISSUER": "https://portal.test",
                               "DATABASE_URL": committed_database_url, **card_settings(card_pki)})
     yield application
     application.extensions["madoguchi.db"].engine.dispose()

@@ -13,9 +13,11 @@ from urllib.parse import urlsplit
 
 import jwt
 import pytest
+
 from oauthlib.oauth2 import WebApplicationClient
 
 from portal.oidc.services import register_client
+from tests.browser.conftest import live_server  # noqa: F401
 
 ORIGIN = "https://localhost"
 
@@ -68,15 +70,7 @@ class RelyingParty:
         return Authorization(local(url), state, nonce, verifier)
 
     def consent(self, auth: Authorization, decision="allow"):
-        """Show the consent screen, then post the decision with the page's CSRF token."""
-        page = self.http.get(auth.url)
-        assert page.status_code == 200, page.get_data(as_text=True)
-        body = page.get_data(as_text=True)
-        form = re.search(r'<form method="post" action="([^"]*/oidc/authorize[^"]*)">\s*'
-                         r'<input type="hidden" name="csrf_token" value="([^"]+)"', body)
-        assert form, "consent form not found"
-        return self.http.post(html.unescape(form.group(1)),
-                              data={"csrf_token": form.group(2), "decision": decision})
+        return consent(self.http, auth.url, decision)
 
     def code_from(self, response, auth: Authorization) -> str:
         """The code, from the page that sends the browser back (its Refresh header)."""
@@ -121,13 +115,33 @@ class RelyingParty:
         return self.http.get(path, headers={"Authorization": f"Bearer {access_token}"})
 
 
+def consent(http, path: str, decision="allow", method="GET", data=None):
+    """Show the consent screen (asked by GET, or by POST with `data`), then post the
+    decision with the page's CSRF token."""
+    page = http.open(path, method=method, data=data)
+    assert page.status_code == 200, page.get_data(as_text=True)
+    body = page.get_data(as_text=True)
+    form = re.search(r'<form method="post" action="([^"]*/oidc/authorize[^"]*)">\s*'
+                     r'<input type="hidden" name="csrf_token" value="([^"]+)"', body)
+    assert form, "consent form not found"
+    return http.post(html.unescape(form.group(1)),
+                     data={"csrf_token": form.group(2), "decision": decision})
+
+
 def local(url: str) -> str:
     assert url.startswith(ORIGIN + "/"), url
     return url[len(ORIGIN):]
 
 
 def basic(user: str, password: str) -> str:
-    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+    """HTTP Basic as RFC 6749 2.3.1 wants it: id and secret form-urlencoded first. Like
+    openid-client, encode every character but letters and digits (`_` becomes `%5F`)."""
+    return "Basic " + base64.b64encode(f"{form_encode(user)}:{form_encode(password)}".encode()).decode()
+
+
+def form_encode(value: str) -> str:
+    return "".join(c if c.isascii() and c.isalnum() else "".join(f"%{b:02X}" for b in c.encode())
+                   for c in value)
 
 
 def callback_of(response) -> str:
@@ -163,9 +177,12 @@ def resident(cities, make_resident):
 def make_rp(db, client):
     """Factory: register a client for a city and return its relying party."""
     def create(city, redirect_uri="https://rp.example/cb", sector=None, scopes=None,
-               name="こうち子育てアプリ"):
+               name="こうち子育てアプリ", client_id=None, **registration):
         with db.transaction(city.id) as s:
-            new = register_client(s, city.id, name, [redirect_uri], sector, scopes)
+            new = register_client(s, city.id, name, [redirect_uri], sector, scopes,
+                                  **registration)
+            if client_id:  # ids come from token_urlsafe: pin one with '-' and '_'
+                new.client.client_id = client_id
         return RelyingParty(client, new.client.client_id, new.secret, redirect_uri)
     return create
 
@@ -173,3 +190,36 @@ def make_rp(db, client):
 @pytest.fixture
 def rp(cities, make_rp):
     return make_rp(cities[0])
+
+
+# --- openid-client (npm) as the relying party -------------------------------------------
+
+@pytest.fixture(scope="session")
+def openid_client_script():
+    from tests.oidc.openid_client import install_rp
+    return install_rp()
+
+
+@pytest.fixture
+def live_issuer(app, live_server):
+    """The provider on a real socket for openid-client; the issuer is configured, as
+    production requires, to the live server's origin."""
+    app.config["OIDC_ISSUER"] = live_server
+    return live_server
+
+
+@pytest.fixture
+def make_openid_client(db, openid_client_script, live_issuer):
+    """Factory: register a client and return openid-client playing it."""
+    from tests.oidc.openid_client import OpenIdClient
+
+    def create(city, client_id=None, auth="basic", redirect_uri="https://rp.example/cb",
+               scopes=None, **registration):
+        with db.transaction(city.id) as s:
+            new = register_client(s, city.id, "こうち子育てアプリ", [redirect_uri], None, scopes,
+                                  **registration)
+            if client_id:
+                new.client.client_id = client_id
+        return OpenIdClient(openid_client_script, live_issuer, new.client.client_id,
+                            new.secret, redirect_uri, auth)
+    return create

@@ -1,0 +1,79 @@
+"""A partner service signs a resident in through the portal, all for real: openid-client
+(npm) builds the authorization request, headless Chromium follows it, the resident signs
+in with the virtual card through the card bridge (PIN typed in the bridge's window),
+agrees on the consent screen and lands on the partner's callback; openid-client redeems the
+code and validates the ID token (signature, nonce, auth_time against max_age, acr)."""
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+from selenium.webdriver.common.by import By
+
+from portal.oidc.services import ACR_CARD, register_client
+from tests.cardlogin.conftest import PIN
+from tests.cardlogin.test_browser_bridge import CardLogin, bind_in_advance, wait
+from tests.oidc.conftest import openid_client_script  # noqa: F401
+from tests.oidc.openid_client import OpenIdClient, path_of
+
+pytestmark = [pytest.mark.browser, pytest.mark.card]
+
+
+class _Callback(BaseHTTPRequestHandler):
+    def do_GET(self):  # noqa: N802 (http.server's name)
+        body = "連携先サービス: ログインを受け付けました".encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def partner_callback():
+    """The partner's redirect URI: a loopback page that only says it was reached."""
+    server = HTTPServer(("127.0.0.1", 0), _Callback)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/callback"
+    server.shutdown()
+    thread.join(5)
+
+
+def test_partner_signs_in_a_resident_with_the_card_in_chromium(
+        app, db, page, start_bridge, client, city, hanako, hanako_card, card_on_reader,
+        live_server, partner_callback, openid_client_script):  # noqa: F811
+    bind_in_advance(client, hanako_card)
+    app.config["OIDC_ISSUER"] = live_server
+    with db.transaction(city.id) as s:
+        new = register_client(s, city.id, "こうち子育てアプリ", [partner_callback],
+                              require_card=True)
+    partner = OpenIdClient(openid_client_script, live_server, new.client.client_id, new.secret,
+                           partner_callback)
+    request = partner.authorize(scope="openid profile", max_age="600")
+
+    start_bridge()
+    login = CardLogin(page)
+    login.open_bridge(path_of(request["url"]))  # signed out: the provider asks for the card
+    login.confirm_origin()
+    login.type_pin(PIN)
+    login.submit_pin()
+    login.to_portal()
+    login.wait_for_path("/oidc/authorize")  # the request resumes after the sign-in
+    login.wait_bridge_closed()
+    driver = page.driver
+    assert "こうち子育てアプリ" in driver.page_source
+    page.shot("oidc-consent")
+    page.follow(driver.find_element(By.CSS_SELECTOR, 'button[name="decision"][value="allow"]'))
+    wait(driver).until(lambda d: d.current_url.startswith(partner_callback))
+
+    answer = partner.grant(request, driver.current_url, max_age=600)
+    assert "error" not in answer, answer["error"]
+    assert answer["claims"]["acr"] == ACR_CARD
+    assert "pin" in answer["claims"]["amr"]
+    assert answer["userinfo"]["name"] == "高知\u3000花子"
+    assert PIN not in driver.current_url

@@ -1,0 +1,121 @@
+"""No client input makes an OIDC endpoint fail with a 5xx: every refusal of the token and
+userinfo endpoints is an RFC 6749 / RFC 6750 error code in JSON, and the browser endpoints
+answer with a plain page or a redirect carrying an error code."""
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from tests.oidc.conftest import basic
+
+# Client ids as `token_urlsafe` makes them: about half contain '-' or '_'.
+AWKWARD_IDS = ["_OaTe-k9Xq_Zr2-vB8nN", "-leading-dash_and_underscore", "plain0id0without0marks"]
+RFC6749_ERRORS = {"invalid_request", "invalid_client", "invalid_grant", "unauthorized_client",
+                  "unsupported_grant_type", "invalid_scope"}
+
+
+@pytest.mark.parametrize("client_id", AWKWARD_IDS)
+def test_client_secret_basic_with_form_urlencoded_id_gets_tokens(make_rp, cities, resident,
+                                                                  sign_in_as, client_id):
+    party = make_rp(cities[0], client_id=client_id)
+    sign_in_as(resident)
+    auth = party.authorization()
+    response = party.exchange(party.sign_in_and_get_code(auth), auth.verifier, how="basic")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert party.verify(response.get_json()["id_token"], auth.nonce)["aud"] == client_id
+
+
+@pytest.mark.parametrize("client_id", AWKWARD_IDS)
+def test_client_secret_post_with_awkward_id_gets_tokens(make_rp, cities, resident, sign_in_as,
+                                                         client_id):
+    party = make_rp(cities[0], client_id=client_id)
+    sign_in_as(resident)
+    auth = party.authorization()
+    response = party.exchange(party.sign_in_and_get_code(auth), auth.verifier, how="post")
+    assert response.status_code == 200, response.get_data(as_text=True)
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()
+
+
+def _token_requests(rp):
+    """(headers, form) pairs a careless or hostile client might send."""
+    good = {"grant_type": "authorization_code", "code": "x", "code_verifier": "v" * 43,
+            "redirect_uri": rp.redirect_uri}
+    auth = {"Authorization": basic(rp.client_id, rp.secret)}
+    return [
+        ({}, {}),
+        ({}, {"grant_type": "password", "username": "a", "password": "b"}),
+        ({}, {"grant_type": "nonsense"}),
+        (auth, {"grant_type": "authorization_code"}),
+        (auth, good | {"code": "nul\x00byte"}),
+        (auth, good | {"code": "漢字のコード" * 50}),
+        (auth, good | {"redirect_uri": "\x00"}),
+        (auth, good | {"code_verifier": "\x00" * 50}),
+        ({"Authorization": "Basic !!!not-base64!!!"}, good),
+        ({"Authorization": "Basic " + _b64(b"\xff\xfe:\xff")}, good),
+        ({"Authorization": "Basic " + _b64(b"no-colon")}, good),
+        ({"Authorization": "Basic " + _b64(b":")}, good),
+        ({"Authorization": "Basic " + _b64(b"nul%00id:secret")}, good),
+        ({"Authorization": "Basic " + _b64(("x" * 5000 + ":y").encode())}, good),
+        ({"Authorization": "Basic"}, good),
+        ({"Authorization": "Bearer abc"}, good),
+        ({}, good | {"client_id": "nul\x00id", "client_secret": "s"}),
+        ({}, good | {"client_id": rp.client_id, "client_secret": "\x00"}),
+        ({}, good | {"client_id": "ｸﾗｲｱﾝﾄ", "client_secret": "秘密"}),
+        (auth, good | {"grant_type": "refresh_token", "refresh_token": "\x00"}),
+        (auth, good | {"grant_type": "refresh_token"}),
+    ]
+
+
+def test_token_endpoint_answers_every_bad_request_with_an_rfc6749_error(rp):
+    for headers, form in _token_requests(rp):
+        response = rp.http.post("/oidc/token", data=form, headers=headers)
+        assert response.status_code in (400, 401), (headers, form, response.status_code)
+        assert response.is_json, (headers, form, response.get_data(as_text=True)[:300])
+        assert response.get_json()["error"] in RFC6749_ERRORS, (headers, form, response.get_json())
+
+
+def test_token_endpoint_refuses_json_bodies_and_get_without_a_5xx(rp):
+    response = rp.http.post("/oidc/token", json={"grant_type": "authorization_code"},
+                            headers={"Authorization": basic(rp.client_id, rp.secret)})
+    assert response.status_code == 400 and response.get_json()["error"] in RFC6749_ERRORS
+    assert rp.http.get("/oidc/token").status_code == 405
+
+
+def test_userinfo_answers_bad_tokens_with_invalid_token(rp):
+    for header in ("Bearer \x00", "Bearer 漢字", "Bearer " + "a" * 5000, "Bearer", "Basic abc",
+                   "Bearer a b c"):
+        response = rp.http.get("/oidc/userinfo", headers={"Authorization": header})
+        assert response.status_code in (400, 401), (header, response.status_code)
+        assert response.is_json and response.get_json()["error"] in (
+            "invalid_token", "invalid_request", "unsupported_token_type"), header
+    posted = rp.http.post("/oidc/userinfo", data={"access_token": "\x00"})
+    assert posted.status_code in (400, 401)
+
+
+def test_authorization_endpoint_answers_bad_requests_without_a_5xx(rp, resident, sign_in_as):
+    sign_in_as(resident)
+    url = rp.authorization().url
+    variants = [
+        "/oidc/authorize",
+        "/oidc/authorize?client_id=%00",
+        "/oidc/authorize?client_id=" + "x" * 5000,
+        "/oidc/authorize?client_id=%E6%BC%A2",
+        url.replace("redirect_uri=", "redirect_uri=%00"),
+        url.replace("scope=", "scope=%00"),
+        url + "&prompt=%00",
+        url + "&max_age=soon",
+        url + "&max_age=-1",
+        url + "&max_age=99999999999999999999999",
+        url + "&acr_values=%00",
+        url.replace("response_type=code", "response_type="),
+        url.replace("code_challenge=", "code_challenge=%00"),
+        url.replace("state=", "state=%00"),
+        url.replace("nonce=", "nonce=%00"),
+    ]
+    for path in variants:
+        response = rp.http.get(path)
+        assert response.status_code < 500, (path, response.status_code)

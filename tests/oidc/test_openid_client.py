@@ -1,0 +1,101 @@
+"""The provider as a partner's developer meets it: openid-client (npm, by panva, the
+OpenID-certified relying-party library) against the portal on a real socket. Discovery,
+code + PKCE S256 with state and nonce, both client authentication methods with client ids
+that contain '-' and '_', ID tokens validated including their signature and at_hash, and
+userinfo. The resident's side (sign-in and consent) goes through the Flask test client;
+tests/oidc/test_openid_client_browser.py drives it in Chromium with the card."""
+from __future__ import annotations
+
+import jwt
+import pytest
+
+from tests.oidc.conftest import at_hash, callback_of, consent
+from tests.oidc.openid_client import path_of
+
+IDS = ["_OaTe-k9Xq_Zr2-vB8nN", "-k9Xq_Zr2-vB8nN_"]
+
+
+def sign_in_through(orp, http, scope="openid profile", decision="allow", **params):
+    """The authorization request openid-client builds, answered by the resident."""
+    request = orp.authorize(scope=scope, **params)
+    return request, callback_of(consent(http, path_of(request["url"]), decision))
+
+
+def test_discovery_document_satisfies_openid_client(make_openid_client, cities, live_issuer):
+    meta = make_openid_client(cities[0]).ok("discover")["metadata"]
+    assert meta["issuer"] == live_issuer
+    assert meta["token_endpoint"] == live_issuer + "/oidc/token"
+    assert meta["code_challenge_methods_supported"] == ["S256"]
+    assert {"client_secret_basic", "client_secret_post"} <= set(
+        meta["token_endpoint_auth_methods_supported"])
+
+
+@pytest.mark.parametrize("auth", ["basic", "post"])
+@pytest.mark.parametrize("client_id", IDS)
+def test_code_flow_with_pkce_state_nonce_and_verified_id_token(make_openid_client, cities, resident,
+                                                               sign_in_as, auth, client_id):
+    orp = make_openid_client(cities[0], client_id=client_id, auth=auth)
+    http = sign_in_as(resident)
+    request, callback = sign_in_through(orp, http, scope="openid profile birthdate")
+    answer = orp.grant(request, callback)
+    assert "error" not in answer, answer["error"]
+    claims, tokens = answer["claims"], answer["tokens"]
+    assert claims["aud"] == client_id and claims["nonce"] == request["nonce"]
+    assert claims["at_hash"] == at_hash(tokens["access_token"])
+    assert answer["userinfo"]["sub"] == claims["sub"]
+    assert answer["userinfo"]["name"] == "高知\u3000花子"
+    assert answer["userinfo"]["birthdate"] == resident.birth_date.isoformat()
+    assert orp.jwks_cache and orp.jwks_cache["jwks"]["keys"]  # the signature was checked
+
+
+def test_openid_client_refuses_a_callback_with_another_state(make_openid_client, cities, resident,
+                                                             sign_in_as):
+    orp = make_openid_client(cities[0], client_id=IDS[0])
+    request, callback = sign_in_through(orp, sign_in_as(resident))
+    answer = orp.grant({**request, "state": "not-the-state"}, callback)
+    assert answer["error"]["code"] == "OAUTH_INVALID_RESPONSE"
+
+
+def test_a_wrong_secret_is_an_invalid_client_error_for_openid_client(make_openid_client, cities,
+                                                                     resident, sign_in_as):
+    orp = make_openid_client(cities[0], client_id=IDS[1])
+    request, callback = sign_in_through(orp, sign_in_as(resident))
+    orp.client_secret = "guess"
+    answer = orp.grant(request, callback)
+    assert answer["error"]["error"] == "invalid_client", answer
+    assert answer["error"]["status"] == 401
+
+
+def test_denied_consent_reaches_openid_client_as_access_denied(make_openid_client, cities, resident,
+                                                               sign_in_as):
+    orp = make_openid_client(cities[0])
+    request, callback = sign_in_through(orp, sign_in_as(resident), decision="deny")
+    answer = orp.grant(request, callback)
+    assert answer["error"]["error"] == "access_denied"
+
+
+def test_openid_client_caching_the_jwks_never_misses_a_key_across_a_rotation(
+        app, db, make_openid_client, cities, resident, sign_in_as):
+    from tests.oidc.test_keys import age_keys, rotate
+    orp = make_openid_client(cities[0], client_id=IDS[0])
+    http = sign_in_as(resident)
+
+    def sign_in() -> str:
+        request, callback = sign_in_through(orp, http)
+        answer = orp.grant(request, callback, userinfo=False)
+        assert "error" not in answer, answer["error"]
+        return jwt.get_unverified_header(answer["tokens"]["id_token"])["kid"]
+
+    def cached() -> set[str]:
+        return {key["kid"] for key in orp.jwks_cache["jwks"]["keys"]}
+
+    old_kid = sign_in()
+    assert cached() == {old_kid}
+    new_kid = rotate(app)
+    # The relying party's JWKS is seconds old (openid-client refetches only after 60 s):
+    # the token must still be signed with a key it holds.
+    assert sign_in() == old_kid
+    orp.jwks_cache = None  # its cache expires (5 minutes); it fetches the JWKS again
+    assert sign_in() == old_kid and cached() == {old_kid, new_kid}
+    age_keys(db, 86400)  # a day later the new key signs; the cached JWKS already has it
+    assert sign_in() == new_kid
