@@ -20,7 +20,8 @@ def home():
     municipality = get_db().get(Municipality, viewer.municipality_id) if viewer else None
     from portal.services_host import menu_for
     return render_template("home.html", municipality=municipality,
-                           menu=menu_for(viewer, municipality) if viewer else [])
+                           menu=menu_for(viewer, municipality) if viewer else [],
+                           back_to=safe_next(request.args.get("next")))
 
 
 @bp.get("/lang/<code>")

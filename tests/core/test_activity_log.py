@@ -46,3 +46,15 @@ def test_the_english_log_reads_as_english(db, client, sign_in_as, make_city, mak
     assert "Activity log" in page and "You viewed the resident record" in page
     main = page[page.index("<main"):page.index("</main>")]
     assert not re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", main.replace("土佐\u3000花子", ""))
+
+
+def test_a_protected_page_says_sign_in_is_required(client):
+    for path, lands_on in (("/me/access-log/", "/auth/login"),
+                           ("/services/maternal_health/", "/"),
+                           ("/staff/", "/staff/login")):
+        response = client.get(path, follow_redirects=True)
+        body = response.get_data(as_text=True)
+        assert response.request.path == lands_on, path
+        assert "このページを見るにはログインが必要です" in body, path
+    home = client.get("/?next=/services/maternal_health/").get_data(as_text=True)
+    assert "/auth/login?next=/services/maternal_health/" in home
