@@ -123,7 +123,7 @@ def resident_required(view):
     def wrapped(*args, **kwargs):
         viewer = current_viewer()
         if viewer is None:
-            return redirect(url_for("cards.login_page", next=request.full_path.rstrip("?")))
+            return sign_in_first("cards.login_page", request.full_path.rstrip("?"))
         if not viewer.is_resident:
             abort(403)
         return view(*args, **kwargs)
@@ -137,7 +137,7 @@ def staff_required(*roles: Role):
         def wrapped(*args, **kwargs):
             viewer = current_viewer()
             if viewer is None:
-                return redirect(url_for("staff.login", next=request.path))
+                return sign_in_first("staff.login", request.path)
             if not viewer.is_staff or (roles and not viewer.has_role(*roles)):
                 abort(403)
             return view(*args, **kwargs)
@@ -149,9 +149,16 @@ def signed_in_required(view):
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
         if current_viewer() is None:
-            return redirect(url_for("public.home", next=request.path))
+            return sign_in_first("public.home", request.path)
         return view(*args, **kwargs)
     return wrapped
+
+
+def sign_in_first(endpoint: str, back_to: str):
+    """Say why, then go where one signs in (a silent redirect looked like a broken link);
+    the sign-in pages bring the person back to `back_to`."""
+    flash(_("このページを見るにはログインが必要です。ログインすると、このページに戻ります。"), "notice")
+    return redirect(url_for(endpoint, next=back_to))
 
 
 def safe_next(value: str | None) -> str | None:

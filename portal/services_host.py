@@ -1,8 +1,9 @@
 """Mounting service plugins and serving each only where a municipality enables it."""
 from __future__ import annotations
 
-from flask import Flask, abort, current_app, g, has_request_context, redirect, request, url_for
+from flask import Flask, abort, current_app, g, has_request_context, request
 
+from portal.auth import sign_in_first
 from portal.plugins import MenuItem, ServicePlugin, load_plugins
 from portal.extensions import database, get_db
 from portal.tenancy.models import Municipality
@@ -29,7 +30,7 @@ def _require_enabled():
         return None  # e.g. a terminal API authenticated by card token; the view checks the city
     viewer = g.get("viewer")
     if viewer is None:
-        return redirect(url_for("public.home", next=request.path))
+        return sign_in_first("public.home", request.path)
     if not service_enabled(viewer.municipality_id, name):
         abort(404)
     return None

@@ -23,7 +23,8 @@ def home():
     from portal.services_host import current_municipality, menu_for
     municipality = current_municipality()
     return render_template("home.html", municipality=municipality,
-                           menu=menu_for(viewer, municipality) if viewer else [])
+                           menu=menu_for(viewer, municipality) if viewer else [],
+                           back_to=safe_next(request.args.get("next")))
 
 
 @bp.get("/lang/<code>")

@@ -52,9 +52,13 @@ def hash_password(password: str) -> str:
 
 
 def create_staff(db: Session, municipality_id: int, username: str, display_name: str,
-                 password: str, roles, totp_secret: str | None = None) -> StaffAccount:
+                 password: str, roles, totp_secret: str | None = None, *,
+                 password_hash: str | None = None) -> StaffAccount:
+    """`password_hash`: one already made from `password` (the demo's staff share a
+    password; Argon2 takes a second or more per hash)."""
     account = StaffAccount(municipality_id=municipality_id, username=username,
-                           display_name=display_name, password_hash=hash_password(password),
+                           display_name=display_name,
+                           password_hash=password_hash or hash_password(password),
                            totp_secret=totp_secret or pyotp.random_base32())
     account.roles = [Role(r) for r in roles]
     db.add(account)

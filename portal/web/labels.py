@@ -7,6 +7,8 @@ import re
 from flask import Flask
 from flask_babel import gettext, lazy_gettext as _l
 
+from portal.clock import to_jst
+
 ACTIONS = {"read": _l("閲覧"), "create": _l("作成"), "update": _l("更新"),
            "export": _l("出力"), "delete": _l("削除"), "issue": _l("交付"),
            "search": _l("検索結果に表示")}
@@ -53,6 +55,9 @@ def purpose_label(text: str) -> str:
 
 
 def init_app(app: Flask) -> None:
+    # Times are stored in UTC; a person reads them in Japan time.
+    app.jinja_env.filters["jst"] = lambda moment, fmt="%Y-%m-%d %H:%M": (
+        to_jst(moment).strftime(fmt) if moment else "")
     app.jinja_env.filters["action_label"] = lambda code: ACTIONS.get(code, code)
     for name, words in (("auth_method_label", AUTH_METHODS), ("auth_outcome_label", AUTH_OUTCOMES),
                         ("subject_kind_label", SUBJECT_KINDS)):

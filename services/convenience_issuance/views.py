@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from flask import Blueprint, current_app, render_template
 
 from portal.api import Municipality, current_viewer, get_db, log_access, scoped, signed_in_required
-from services.convenience_issuance.services import load_catalogue
+from services.convenience_issuance.services import CERTIFICATE_LABELS, load_catalogue
 
 bp = Blueprint("convenience_issuance", __name__, template_folder="templates",
                static_folder="static", static_url_path="/static")
@@ -37,7 +37,8 @@ def index():
                             .order_by(IssuedCertificate.issued_at.desc()).limit(20)).all()
         log_access(db, viewer.id, "read", "convenience_issuance.certificates", "交付履歴の確認（本人）")
     return render_template("convenience_issuance/index.html", catalogue=catalogue,
-                           municipality=municipality, issued=issued)
+                           municipality=municipality, issued=issued,
+                           labels={k.value: v for k, v in CERTIFICATE_LABELS.items()})
 
 
 from services.convenience_issuance import views_api, views_public, views_staff  # noqa: E402,F401

@@ -5,6 +5,7 @@ why not. Runs the real executable in a folder of its own (the embedded default i
 whichever database the rest of the suite uses)."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -49,11 +50,17 @@ def test_demo_builds_the_embedded_default(demo_env):
     instance = Path(demo_env["MADOGUCHI_INSTANCE_PATH"])
     assert (instance / "madoguchi.sqlite").stat().st_size > 0
     assert (instance / "demo.toml").exists() and (instance / "pki" / "pki.json").exists()
-    assert {p.name for p in (instance / "cards").glob("*.json")} >= {"392049.json"}
+    assert {p.name for p in (instance / "cards").glob("*.json")} >= {"392049.json", "392049-2.json"}
     engine = create_engine(f"sqlite:///{instance / 'madoguchi.sqlite'}")
     with engine.connect() as connection:
         cities = connection.execute(text("SELECT name FROM municipality ORDER BY code")).scalars().all()
         residents = connection.execute(text("SELECT count(*) FROM resident")).scalar()
+        card_holders = connection.execute(text(
+            "SELECT r.given_name FROM card_binding b JOIN resident r ON r.id = b.resident_id "
+            "ORDER BY b.id")).scalars().all()
+    assert card_holders == ["美咲", "健太"]     # the demo family's mother, then the father
+    partner = json.loads((instance / "oidc-demo-client.json").read_text(encoding="utf-8"))
+    assert partner["authorize_url"].startswith("http://127.0.0.1:5000/oidc/authorize?")
     engine.dispose()
     assert cities == ["南国市", "香南市", "香美市"]
     assert residents >= 45
