@@ -212,7 +212,7 @@ def _bind_staff_card(checked):
     viewer = current_viewer()
     if viewer is None or not viewer.is_staff:
         abort(403)
-    db = get_db()
+    db = db_for(viewer.municipality_id)
     if find_binding(db, checked) is not None:
         raise EnrollmentRefused(_("このカードはすでに登録されています。"), "already bound")
     bind(db, checked, viewer.municipality_id, staff_id=viewer.id)
