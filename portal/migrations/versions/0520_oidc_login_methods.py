@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 revision = '0520'
-down_revision = '0401'
+down_revision = '0420'
 branch_labels = None
 depends_on = None
 

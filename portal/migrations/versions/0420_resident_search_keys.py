@@ -23,8 +23,8 @@ import sqlalchemy as sa
 from portal.registry.names import KEY_SOURCES, search_keys
 
 
-revision = '0410'
-down_revision = '0401'
+revision = '0420'
+down_revision = '0411'
 branch_labels = None
 depends_on = None
 
