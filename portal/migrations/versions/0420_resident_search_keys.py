@@ -14,8 +14,8 @@ two characters. Substring search:
   migration that rebuilds the resident table in batch mode drops these triggers: it must
   create them again (tests/registry/test_search.py fails otherwise).
 
-Revision ID: 0410
-Revises: 0401
+Revision ID: 0420
+Revises: 0411
 """
 from alembic import op
 import sqlalchemy as sa

@@ -6,7 +6,7 @@ keeps the method of the session it was issued in. oidc_client.require_card: a pa
 registered to accept only a card sign-in.
 
 Revision ID: 0520
-Revises: 0401
+Revises: 0420
 """
 from alembic import op
 import sqlalchemy as sa
