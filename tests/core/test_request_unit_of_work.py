@@ -26,6 +26,7 @@ BOOKKEEPING = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "PRAGMA")
 @pytest.fixture
 def app(committed_database_url, card_pki):
     application = create_app({"ENV": "production", "SECRET_KEY": TEST_SECRET, "TESTING": True,
+                              "OIDC_ISSUER": "https://localhost",
                               "DATABASE_URL": committed_database_url, **card_settings(card_pki)})
     _add_test_routes(application)
     yield application
