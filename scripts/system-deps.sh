@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Debian packages Madoguchi needs beyond Python: the PC/SC stack and the virtual reader
-# driver (card side), the headless browser (page tests), PDF tools and Japanese fonts.
+# driver (card side), the headless browser (page tests), PDF tools, Japanese fonts and
+# wrk (bench/load.py).
 # Installs what is missing when run as root; otherwise says what to install.
 set -euo pipefail
 PACKAGES=(pcscd vsmartcard-vpcd libpcsclite-dev swig pcsc-tools
-          chromium chromium-driver poppler-utils fonts-ipaexfont-gothic fonts-ipaexfont-mincho)
+          chromium chromium-driver poppler-utils fonts-ipaexfont-gothic fonts-ipaexfont-mincho
+          wrk)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
