@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Debian packages Madoguchi needs beyond Python: the PC/SC stack and the virtual reader
-# driver (card side), the headless browser (page tests), PDF tools and Japanese fonts.
+# driver (card side), the headless browser (page tests), PDF tools, Japanese fonts and
+# wrk (bench/load.py).
 # Installs what is missing when run as root; otherwise says what to install.
 set -euo pipefail
 PACKAGES=(pcscd vsmartcard-vpcd libpcsclite-dev swig pcsc-tools
           chromium chromium-driver poppler-utils fonts-ipaexfont-gothic fonts-ipaexfont-mincho
-          softhsm2)  # the seal key in an HSM (tests: services/convenience_issuance/hsm.py)
+          softhsm2 wrk)  # softhsm2: the seal key in an HSM; wrk: bench/load.py
 missing=()
 # Node.js and npm run the OIDC tests' relying party (openid-client); any source will do.
 command -v npm >/dev/null || missing+=(nodejs npm)
