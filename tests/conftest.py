@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import itertools
 import os
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 from flask.testing import FlaskClient
@@ -197,22 +199,28 @@ def sign_in_as(client):
 def committed_database_url(database_url, tmp_path):
     """A database of its own for tests that need real commits seen by several threads or
     processes (concurrency): a new SQLite file, or a new PostgreSQL schema dropped after."""
-    import secrets as _secrets
-    if database_url.startswith("sqlite"):
-        url = f"sqlite:///{tmp_path / 'committed.sqlite'}"
+    with database_of_its_own(database_url, tmp_path / "committed.sqlite") as url:
         upgrade(url, load_plugins())
         yield url
+
+
+@contextmanager
+def database_of_its_own(database_url: str, sqlite_path: Path) -> Iterator[str]:
+    """An empty database: a new SQLite file, or a new PostgreSQL schema dropped after."""
+    import secrets as _secrets
+    if database_url.startswith("sqlite"):
+        yield f"sqlite:///{sqlite_path}"
         return
     schema = f"t_{_secrets.token_hex(4)}"
     engine = make_engine(database_url)
     with engine.begin() as conn:
         conn.execute(text(f"CREATE SCHEMA {schema}"))
-    url = f"{database_url}{'&' if '?' in database_url else '?'}options=-csearch_path%3D{schema}"
-    upgrade(url, load_plugins())
-    yield url
-    with engine.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    engine.dispose()
+    try:
+        yield f"{database_url}{'&' if '?' in database_url else '?'}options=-csearch_path%3D{schema}"
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        engine.dispose()
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import secrets
 from contextlib import contextmanager
 from datetime import date
 
@@ -20,6 +19,7 @@ from portal.registry.importer import import_registry_csv
 from portal.registry.models import Resident, Sex
 from portal.registry.names import fold
 from portal.registry.search import LIMIT, find_residents
+from tests.conftest import database_of_its_own
 from tests.registry.csvrows import GOOD_ROWS, to_csv
 
 _serial = itertools.count(1)
@@ -304,22 +304,9 @@ def test_searches_find_the_rows_the_plans_were_made_for(db, city):
 @pytest.fixture
 def url_before_search_keys(database_url, tmp_path):
     """A database of its own, migrated up to the revision before the search keys."""
-    plugins = load_plugins()
-    if database_url.startswith("sqlite"):
-        url = f"sqlite:///{tmp_path / 'before.sqlite'}"
-        command.upgrade(alembic_config(url, plugins), "0401")
+    with database_of_its_own(database_url, tmp_path / "before.sqlite") as url:
+        command.upgrade(alembic_config(url, load_plugins()), "0401")
         yield url
-        return
-    schema = f"t_{secrets.token_hex(4)}"
-    engine = make_engine(database_url)
-    with engine.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    url = f"{database_url}{'&' if '?' in database_url else '?'}options=-csearch_path%3D{schema}"
-    command.upgrade(alembic_config(url, plugins), "0401")
-    yield url
-    with engine.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    engine.dispose()
 
 
 def test_the_migration_fills_the_keys_of_residents_already_there(url_before_search_keys):
