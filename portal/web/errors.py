@@ -5,7 +5,7 @@ from flask import Flask, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError, InterfaceError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.http import HTTP_STATUS_CODES
 
 from portal.fonts import FontMissing
@@ -31,7 +31,9 @@ def render_error(status: int, detail: str | None = None):
     title, hint = MESSAGES.get(status, MESSAGES[500])
     # fetch() from the portal's own scripts posts JSON and accepts anything: answer in kind.
     # `error` is a stable code, `message` the text to show (the terminal API's Problem shape).
-    if request.is_json or request.accept_mimetypes.best == "application/json":
+    # Machine APIs (any path with /api/) answer JSON whatever the client accepts.
+    if (request.is_json or request.accept_mimetypes.best == "application/json"
+            or "/api/" in request.path):
         return {"error": error_code(status), "message": _(title), "detail": detail or _(hint)}, status
     return render_template("error.html", status=status, title=_(title),
                            hint=detail or _(hint)), status
@@ -44,7 +46,10 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(e: HTTPException):
-        return render_error(e.code or 500)
+        body, status = render_error(e.code or 500)
+        # 405 names the methods that would do (RFC 9110); werkzeug's own page did, ours must.
+        allow = {"Allow": dict(e.get_headers())["Allow"]} if isinstance(e, MethodNotAllowed) else {}
+        return body, status, allow
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)

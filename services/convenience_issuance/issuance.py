@@ -65,7 +65,7 @@ class IdempotencyKeyMismatch(RequestProblem):
 
 
 class AmountMismatch(RequestProblem):
-    status = 400
+    """The amount is well-formed but not this request's fee: a conflict with its state."""
     message = "支払い金額が手数料と一致しません。"
 
 

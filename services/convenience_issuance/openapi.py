@@ -39,7 +39,9 @@ PATHS = {
         "operationId": "startRequest", "summary": "Card token → bearer token for one issuance request",
         "requestBody": {"required": True, **_json("SessionRequest")},
         "responses": {"201": {"description": "Request started", **_json("Session")},
-                      "400": _problem("Token malformed, nonce used or signature invalid"),
+                      "400": _problem("Malformed request (terminal or request id)"),
+                      "401": _problem("The card token does not prove the card: signature, "
+                                      "nonce (used, expired, of another request), chain or revocation"),
                       "403": _problem("Card not registered, other municipality, or refused"),
                       "404": _problem("Municipality not offering the service"),
                       "429": _problem("Too many requests")}}},
@@ -62,15 +64,16 @@ PATHS = {
                        "The key is bound to the body it first came with: the same key with another "
                        "body (another amount) is 409 IdempotencyKeyMismatch. "
                        "Another key on a paid request is 409 AlreadyPaid; a key used by another "
-                       "request is 409 IdempotencyKeyReused.",
+                       "request is 409 IdempotencyKeyReused. The key may instead come in an "
+                       "Idempotency-Key header, as other payment APIs send it.",
         "security": BEARER,
-        "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
-                        "schema": {"type": "string", "pattern": "^[A-Za-z0-9_\\-:.]{8,64}$"}}],
         "requestBody": {"required": True, **_json("PaymentRequest")},
         "responses": {"201": {"description": "Paid and issued", **_json("Issued")},
                       "200": {"description": "The same confirmation again", **_json("Issued")},
-                      "400": _problem("Amount differs from the fee, or malformed"),
-                      **COMMON_ERRORS}}},
+                      "400": _problem("Malformed (no key, an amount that is not an integer)"),
+                      **COMMON_ERRORS,
+                      "409": _problem("Amount differs from the fee (AmountMismatch), the step is "
+                                      "not allowed in this state, or the key is bound elsewhere")}}},
     "/api/v1/request/certificate.pdf": {"get": {
         "operationId": "getCertificatePdf", "summary": "The signed certificate (PAdES)",
         "security": BEARER,
@@ -83,7 +86,8 @@ PATHS = {
                        "verification page no longer confirms it) and the fee is refunded "
                        "(amount_refunded, to hand back to the resident).",
         "security": BEARER, "requestBody": {"required": True, **_json("OutcomeRequest")},
-        "responses": {"200": {"description": "Recorded", **_json("Outcome")}, **COMMON_ERRORS}}},
+        "responses": {"200": {"description": "Recorded", **_json("Outcome")},
+                      "400": _problem("result is neither printed nor failed"), **COMMON_ERRORS}}},
     "/api/v1/openapi.json": {"get": {
         "operationId": "getOpenApi", "summary": "This document",
         "responses": {"200": {"description": "OpenAPI document",
@@ -106,7 +110,10 @@ SCHEMAS = {
         "certificate": {"type": "string", "contentEncoding": "base64"},
         "signature": {"type": "string", "contentEncoding": "base64"}}},
     "SessionRequest": {"type": "object", "required": ["request_id", "nonce", "terminal_id", "token"],
-                       "properties": {"request_id": STRING, "nonce": STRING, "terminal_id": STRING,
+                       "properties": {"request_id": {"type": "string", "maxLength": 64,
+                                                     "pattern": "^[0-9]{6}\\.[A-Za-z0-9_-]+$"},
+                                      "nonce": {"type": "string", "minLength": 1, "maxLength": 64},
+                                      "terminal_id": {"type": "string", "pattern": "^[A-Za-z0-9_\\-.]{1,64}$"},
                                       "token": {"$ref": "#/components/schemas/CardToken"}}},
     "Offer": {"type": "object", "properties": {
         "certificate_type": {"enum": ["juminhyo", "juminhyo_kisai", "inkan", "shotoku_kazei"]},
@@ -127,7 +134,7 @@ SCHEMAS = {
             "relationship": {"type": "boolean", "description": "世帯主・続柄"},
             "honseki": {"type": "boolean", "description": "本籍・筆頭者"},
             "fiscal_year": {"type": "integer", "description": "年度 (所得・課税証明書)"}}}}},
-    "PaymentRequest": {"type": "object", "required": ["amount"], "properties": {
+    "PaymentRequest": {"type": "object", "required": ["idempotency_key", "amount"], "properties": {
         "idempotency_key": {"type": "string", "pattern": "^[A-Za-z0-9_\\-:.]{8,64}$"},
         "amount": {"type": "integer", "description": "Yen collected; must equal the fee"}}},
     "OutcomeRequest": {"type": "object", "required": ["result"], "properties": {
@@ -154,7 +161,8 @@ def openapi_document(server_url: str) -> dict:
         "openapi": "3.1.0",
         "info": {"title": "Madoguchi コンビニ交付 terminal API", "version": "1.0.0",
                  "description": "The municipality's certificate issuance server as seen by a "
-                                "store terminal. Japan time applies to hours (6:30–23:00 by default)."},
+                                "store terminal. Japan time applies to hours (6:30–23:00 by default). "
+                                "No string may hold NUL (U+0000): a body with one is refused (400)."},
         "servers": [{"url": server_url}],
         "paths": deepcopy(PATHS),
         "components": {"schemas": deepcopy(SCHEMAS), "securitySchemes": {

@@ -233,7 +233,9 @@ def sessions_start():
             checked = validators().auth.validate(token, terminal_origin(), nonce)
             binding = find_binding(db, checked)
     except CardTokenError as failure:
-        return problem(failure.code, failure.message, failure.status)
+        # A token of the documented shape that does not prove the card (signature, nonce,
+        # chain, revocation) is a failed authentication: 401, as the document says.
+        return problem(failure.code, failure.message, 401 if failure.status == 400 else failure.status)
     if binding is None or binding.resident_id is None:
         return problem("card_not_registered", "このカードは登録されていません。窓口でお問い合わせください。", 403)
     if binding.municipality_id != municipality.id:

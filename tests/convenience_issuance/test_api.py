@@ -166,7 +166,7 @@ def test_wrong_amount_changes_nothing(terminal, hanako, bind_card, db, city):
     terminal.start(bind_card(hanako))
     terminal.quote("juminhyo")
     wrong = terminal.pay("amount-key-01", 150)
-    assert wrong.status_code == 400 and wrong.get_json()["error"] == "AmountMismatch"
+    assert wrong.status_code == 409 and wrong.get_json()["error"] == "AmountMismatch"
     assert terminal.status().get_json()["state"] == "quoted"
     assert count(db, city, Payment) == 0
     assert terminal.pay("amount-key-01", 200).status_code == 201
@@ -278,7 +278,7 @@ def test_seal_and_tax_certificates(terminal, hanako, bind_card, db, city):
 
 def test_token_signed_for_another_origin_is_refused(terminal, hanako, bind_card):
     refused = terminal.start(bind_card(hanako), origin="https://phishing.example")
-    assert refused.status_code == 400 and refused.get_json()["error"] == "SignatureInvalid"
+    assert refused.status_code == 401 and refused.get_json()["error"] == "SignatureInvalid"
 
 
 def test_unregistered_card_is_refused(terminal, hanako, issue_card):
@@ -295,7 +295,7 @@ def test_nonce_is_single_use(terminal, hanako, bind_card):
             "token": login_token(card, data["nonce"])}
     assert terminal.client.post(f"{API}/sessions", json=post).status_code == 201
     again = terminal.client.post(f"{API}/sessions", json=post)
-    assert again.status_code == 400 and again.get_json()["error"] == "NonceInvalid"
+    assert again.status_code == 401 and again.get_json()["error"] == "NonceInvalid"
 
 
 def test_city_without_the_service_is_refused(app, make_city, clock):
