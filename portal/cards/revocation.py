@@ -120,10 +120,12 @@ class CrlStore:
     def refresh(self, force: bool = False, missing_only: bool = False) -> list[str]:
         """Fetch every source; index a CRL that is new, signed by a configured CA and newer
         than what is held for its CA and partition. Returns one line per source.
-        `missing_only`: only sources no process has indexed yet (a starting worker)."""
+        `missing_only`: only sources with no fresh index yet (a starting worker)."""
         with self._refresh_lock():
             installed = self._installed_sources()
+            now = self.clock()
             return [f"{source}: indexed before" if missing_only and source in installed
+                    and datetime.fromisoformat(installed[source]["next_update"]) > now
                     else self._refresh_source(source, installed, force) for source in self.sources]
 
     def _refresh_source(self, source: str, installed: dict[str, str], force: bool) -> str:
@@ -133,7 +135,7 @@ class CrlStore:
             _log(f"CRL {source} unreadable: {exc}")
             return f"{source}: unreadable ({exc})"
         digest = hashlib.sha256(data).hexdigest()
-        if not force and installed.get(source) == digest:
+        if not force and installed.get(source, {}).get("sha256") == digest:
             return f"{source}: unchanged"
         try:
             crl, issuer = self._verified(data)
@@ -254,16 +256,17 @@ class CrlStore:
             path = self._paths[key] = str(self.cache_dir / f"{name}.crlidx")
         return path
 
-    def _installed_sources(self) -> dict[str, str]:
-        """source → sha256 of the CRL last indexed from it (unchanged downloads are skipped)."""
-        metas = [{"source": crl.source, "sha256": crl.sha256} for crl in list(self._crls.values())]
+    def _installed_sources(self) -> dict[str, dict]:
+        """source → what was last indexed from it (sha256: unchanged downloads are skipped)."""
+        metas = [{"source": crl.source, "sha256": crl.sha256,
+                  "next_update": crl.next_update.isoformat()} for crl in list(self._crls.values())]
         if self.cache_dir is not None and self.cache_dir.is_dir():
             for path in self.cache_dir.glob("*.crlidx"):
                 try:
                     metas.append(crlindex.read_meta(path))
                 except (OSError, ValueError):
                     continue
-        return {meta["source"]: meta["sha256"] for meta in metas}
+        return {meta["source"]: meta for meta in metas}
 
     @contextlib.contextmanager
     def _refresh_lock(self):

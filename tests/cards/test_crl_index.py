@@ -90,3 +90,13 @@ def test_an_older_crl_does_not_replace_a_newer_one(tmp_path):
     lines = store.refresh()
     assert "older than the CRL held" in lines[1]
     assert store.listed(CA.fingerprint(hashes.SHA256()), None, 11)
+
+
+def test_a_starting_worker_indexes_only_sources_without_a_fresh_index(tmp_path):
+    source = write(tmp_path, "ca.crl", [(11, 0)], NOW - dt.timedelta(days=2))   # stale
+    index = tmp_path / "index"
+    CrlStore([source], [CA], cache_dir=index).refresh()
+    write(tmp_path, "ca.crl", [(11, 0), (12, 0)])                               # fresh
+    starting = CrlStore([source], [CA], cache_dir=index)
+    assert starting.refresh(missing_only=True)[0].startswith(f"{source}: 2 entries")
+    assert starting.refresh(missing_only=True) == [f"{source}: indexed before"]
