@@ -79,7 +79,9 @@ PATHS = {
         "security": BEARER,
         "responses": {"200": {"description": "PDF", "content": {"application/pdf": {
             "schema": {"type": "string", "contentMediaType": "application/pdf"}}}},
-            "503": _problem("No signing key"), **COMMON_ERRORS}}},
+            "503": _problem("No signing key; or no time-stamp (timestamp_unavailable): the "
+                            "certificate is voided and amount_refunded given back"),
+            **COMMON_ERRORS}}},
     "/api/v1/request/outcome": {"post": {
         "operationId": "reportOutcome", "summary": "Printed or failed; the request is released",
         "description": "A failed print delivered nothing: the certificate is made void (the "

@@ -19,7 +19,7 @@
   }
 
   function step(name) {
-    for (const id of ["step-city", "step-choose", "step-pay"]) { $(id).hidden = id !== name; }
+    for (const id of ["step-city", "step-choose", "step-options", "step-pay"]) { $(id).hidden = id !== name; }
   }
 
   async function call(method, path, body) {
@@ -60,6 +60,10 @@
     step("step-choose");
   }
 
+  // Options a resident may pick on the paper (記載事項), shown only once a certificate is chosen.
+  const PRINTED_OPTIONS = ["household", "relationship", "honseki"];
+  let chosen = null;
+
   function renderOffers(offers) {
     const list = $("offers");
     list.replaceChildren();
@@ -70,21 +74,42 @@
       button.className = "button tile" + (offer.available ? "" : " unavailable");
       button.textContent = offer.label + "　" + offer.fee + text.yen;
       button.disabled = !offer.available;
-      if (!offer.available && offer.reason) button.title = offer.reason.message;
       button.addEventListener("click", () => choose(offer));
       item.append(button);
+      if (!offer.available && offer.reason) {
+        // a touch screen shows no tooltip: the reason is text under the button
+        const reason = document.createElement("p");
+        reason.className = "reason";
+        reason.id = "reason-" + offer.certificate_type;
+        reason.textContent = offer.reason.message;
+        button.setAttribute("aria-describedby", reason.id);
+        item.append(reason);
+      }
       list.append(item);
     }
-    $("juminhyo-options").hidden = !offers.some((o) => o.certificate_type === "juminhyo");
   }
 
-  async function choose(offer) {
-    const options = {};
-    if (offer.certificate_type === "juminhyo") {
-      options.household = $("opt-household").checked;
-      options.relationship = $("opt-relationship").checked;
-      options.honseki = $("opt-honseki").checked;
+  function choose(offer) {
+    chosen = offer;
+    const printed = PRINTED_OPTIONS.filter((o) => (offer.options || []).includes(o));
+    if (!printed.length) { quote(offer, {}); return; }
+    for (const label of document.querySelectorAll("#certificate-options label")) {
+      label.hidden = !printed.includes(label.dataset.option);
+      label.querySelector("input").checked = false;
     }
+    $("options-for").textContent = "（" + offer.label + "）";
+    step("step-options");
+  }
+
+  function chosenOptions() {
+    const options = {};
+    for (const name of PRINTED_OPTIONS) {
+      if ((chosen.options || []).includes(name)) options[name] = $("opt-" + name).checked;
+    }
+    return options;
+  }
+
+  async function quote(offer, options) {
     if (offer.fiscal_years && offer.fiscal_years.length) {
       options.fiscal_year = offer.fiscal_years[offer.fiscal_years.length - 1];
     }
@@ -132,4 +157,6 @@
   $("start").addEventListener("click", start);
   $("pay").addEventListener("click", pay);
   $("cancel").addEventListener("click", cancel);
+  $("options-next").addEventListener("click", () => quote(chosen, chosenOptions()));
+  $("options-back").addEventListener("click", () => step("step-choose"));
 })();
