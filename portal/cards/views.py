@@ -20,6 +20,7 @@ from portal.cards.services import (EnrollmentRefused, bind, consume_challenge, f
                                    issue_challenge, match_resident, validators)
 from portal.cards.validation import MAX_TOKEN_BYTES, parse_token
 from portal.extensions import database, limiter
+from portal.kiosk.views import bridge_url
 from portal.metering.services import record_usage
 from portal.registry.models import Resident, ResidentStatus
 from portal.staff.models import StaffAccount
@@ -34,10 +35,6 @@ def portal_origin() -> str:
     """The origin the card signs: configured behind a proxy, else this request's."""
     configured = current_app.config.get("PUBLIC_ORIGIN")
     return (configured or request.host_url).rstrip("/")
-
-
-def bridge_url() -> str:
-    return current_app.config["CARD_BRIDGE_URL"].rstrip("/")
 
 
 def certificate_key() -> str:

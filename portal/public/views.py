@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from flask import (Blueprint, abort, current_app, redirect, render_template, request,
-                   url_for)
+                   session, url_for)
 from sqlalchemy import select, text
 
 from portal.auth import Viewer, current_viewer, dev_mode, safe_next, sign_in
@@ -17,6 +17,8 @@ bp = Blueprint("public", __name__)
 @bp.get("/")
 def home():
     viewer = current_viewer()
+    if viewer is None and session.get("kiosk_id") in current_app.config["KIOSKS"]:
+        return redirect(url_for("kiosk.start", kiosk_id=session["kiosk_id"]))
     municipality = get_db().get(Municipality, viewer.municipality_id) if viewer else None
     from portal.services_host import menu_for
     return render_template("home.html", municipality=municipality,
