@@ -17,7 +17,8 @@ from services.maternal_health.services import (
     CHECKUP_OCCASIONS, CHILD_RECORDS, MOTHER_RECORDS, RECORD_TYPES, Author, RecordRefused,
     amend_record, amendments_for, child_handbook, create_record, find_record, find_resident,
     mother_records, search_residents, worklist)
-from services.maternal_health.views import bp, charts_for, display_value, today, tr_status
+from services.maternal_health.views import (bp, charts_for, display_value, today, tr_args,
+                                             tr_status)
 
 HEALTH = Role.HEALTH_STAFF
 
@@ -90,7 +91,7 @@ def new_record(resident_id: int, kind: str):
             db.commit()
             flash(_("%(record)sを記録しました。", record=_(record_type.label)), "success")
             for flag in checked.flags.values():
-                flash(_(flag.message, **flag.args), "warning")
+                flash(_(flag.message, **tr_args(flag.args)), "warning")
             return redirect(url_for("maternal_health.staff_resident", resident_id=person.id))
     db.rollback()
     log_access(db, person.id, "read", f"maternal_health.{kind}", "母子健康手帳の記録（職員）")
@@ -151,7 +152,7 @@ def _show_errors(form, refused: RecordRefused) -> None:
         field = getattr(form, name, None)
         target = field if field is not None else form.reason if hasattr(form, "reason") else None
         for message, args in messages:
-            text = _(message, **args)
+            text = _(message, **tr_args(args))
             if target is None:
                 flash(text, "error")
             else:
