@@ -16,6 +16,9 @@ from portal.cli import Context, pass_ctx
 DEMO_PASSWORD = "madoguchi-demo-2026"
 DEMO_CONFIG = "demo.toml"  # written into the instance folder, read by `make run`
 DEMO_PIN, DEMO_CARD_PASSWORD = "1234", "DEMO2026"
+# The demo kiosk has its own card bridge, in kiosk mode (PIN pad, card events), beside the
+# home one (35980): scripts/run-demo.sh starts both.
+KIOSK_BRIDGE = "http://127.0.0.1:35981"
 
 # 全国地方公共団体コード and 2015 census populations (国勢調査 平成27年).
 DEMO_CITIES = (
@@ -161,8 +164,8 @@ WHAT_TO_TRY = (
      "Nurse (392049, nurse): the worklist of overdue children and its CSV for reminder letters"),
     ("運用者 /staff/login（392049, operator）→ /operator/: 利用状況、費目と按分報告（PDF）",
      "Operator (392049, operator) → /operator/: usage, cost lines, apportionment report (PDF)"),
-    ("キオスク /kiosk/demo-kiosk: カードを抜くと画面が消えます（echo remove > instance/card-control）",
-     "Kiosk /kiosk/demo-kiosk: pull the card and the screen is wiped (echo remove > instance/card-control)"),
+    ("キオスク /kiosk/demo-kiosk（シークレットウィンドウで）: カードを抜くと画面が消えます（echo remove > instance/card-control）",
+     "Kiosk /kiosk/demo-kiosk (in a private window): pull the card and the screen is wiped (echo remove > instance/card-control)"),
     ("連携サービス（OpenID Connect）: instance/oidc-demo-client.json の authorize_url を開く",
      "Partner sign-in (OpenID Connect): open authorize_url from instance/oidc-demo-client.json"),
 )
@@ -248,9 +251,8 @@ def write_demo_config(instance: Path) -> None:
         "card_trust_anchors": [str(pki / f"auth-ca-g{g}.pem") for g in (1, 2)],
         "card_signing_trust_anchors": [str(pki / f"signing-ca-g{g}.pem") for g in (1, 2)],
         "card_crls": sorted(str(p) for p in (pki / "crl").glob("*.crl")),
-        "kiosks": {"demo-kiosk": {"municipality": "392049", "name": "南国市 中央公民館"}},
     }
-    lines = [f"{key} = {json.dumps(value, ensure_ascii=False)}" for key, value in config.items()
-             if key != "kiosks"]
-    lines.append('[kiosks.demo-kiosk]\nmunicipality = "392049"\nname = "南国市 中央公民館"')
+    lines = [f"{key} = {json.dumps(value, ensure_ascii=False)}" for key, value in config.items()]
+    lines.append(f'[kiosks.demo-kiosk]\nmunicipality = "392049"\nname = "南国市 中央公民館"\n'
+                 f'bridge = "{KIOSK_BRIDGE}"')
     (instance / DEMO_CONFIG).write_text("\n".join(lines) + "\n", encoding="utf-8")

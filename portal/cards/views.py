@@ -24,6 +24,7 @@ from portal.cards.services import (EnrollmentRefused, bind, consume_challenge, f
 from portal.cards.validation import MAX_TOKEN_BYTES, parse_token
 from portal.db import across_municipalities
 from portal.extensions import db_for, get_db, limiter
+from portal.kiosk.views import bridge_url
 from portal.metering.services import record_usage
 from portal.registry.models import Resident, ResidentStatus
 from portal.sessions.services import CARD_PIN
@@ -59,10 +60,6 @@ def portal_origin() -> str:
     """The origin the card signs: configured behind a proxy, else this request's."""
     configured = current_app.config.get("PUBLIC_ORIGIN")
     return (configured or request.host_url).rstrip("/")
-
-
-def bridge_url() -> str:
-    return current_app.config["CARD_BRIDGE_URL"].rstrip("/")
 
 
 def certificate_key() -> str:

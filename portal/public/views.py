@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from flask import (Blueprint, abort, current_app, redirect, render_template, request,
-                   url_for)
+                   session, url_for)
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -20,6 +20,8 @@ bp = Blueprint("public", __name__)
 @bp.get("/")
 def home():
     viewer = current_viewer()
+    if viewer is None and session.get("kiosk_id") in current_app.config["KIOSKS"]:
+        return redirect(url_for("kiosk.start", kiosk_id=session["kiosk_id"]))
     from portal.services_host import current_municipality, menu_for
     municipality = current_municipality()
     return render_template("home.html", municipality=municipality,

@@ -93,10 +93,16 @@ def check_totp(account: StaffAccount, code: str, policy: LockoutPolicy,
     now = now or utcnow()
     totp = pyotp.TOTP(account.totp_secret)
     step = _matching_step(totp, (code or "").strip(), now)
-    if step is None or (account.last_totp_step is not None and step <= account.last_totp_step):
+    if step is None:
         if _count_failure(account, policy):
             raise _locked_error()
         raise SignInRefused("確認コードが違います。")
+    if account.last_totp_step is not None and step <= account.last_totp_step:
+        # right code, already spent (each step signs in once): say so, or the person retypes
+        # the same code believing they mistyped it
+        if _count_failure(account, policy):
+            raise _locked_error()
+        raise SignInRefused("この確認コードは使用済みです。アプリに次のコードが表示されてから入力してください。")
     account.last_totp_step = step
     account.failed_logins = 0
     account.locked_until = None

@@ -12,9 +12,12 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 
 def init_app(app: Flask) -> None:
     hsts = f"max-age={app.config['HSTS_SECONDS']}; includeSubDomains"
-    # The kiosk page listens to the local card bridge for card removal.
-    parts = urlsplit(app.config["CARD_BRIDGE_URL"])
-    csp = CSP.format(bridge=f"{parts.scheme}://{parts.netloc}")
+    # Pages talk to the local card bridge (status, card events): the deployment's and each
+    # kiosk's own.
+    bridges = [app.config["CARD_BRIDGE_URL"]] + [
+        k["bridge"] for k in app.config.get("KIOSKS", {}).values() if k.get("bridge")]
+    origins = dict.fromkeys(f"{p.scheme}://{p.netloc}" for p in map(urlsplit, bridges))
+    csp = CSP.format(bridge=" ".join(origins))
 
     @app.after_request
     def _headers(response):

@@ -54,6 +54,29 @@ def tr_status(status: schedule.VaccineStatus) -> dict:
             "planned": status.doses_planned}
 
 
+def position_words(position: str) -> str:
+    """A stored percentile position ("3未満", "25〜50", "97超") in the reader's language."""
+    if position.endswith("未満"):
+        return _("%(p)s未満", p=position[:-2])
+    if position.endswith("超"):
+        return _("%(p)s超", p=position[:-1])
+    low, _sep, high = position.partition("〜")
+    return _("%(low)s〜%(high)s", low=low, high=high) if high else position
+
+
+bp.add_app_template_filter(position_words, "mh_position")
+
+
+def tr_args(args: dict) -> dict:
+    """A message's values in the reader's language too: a measure's name, a position."""
+    out = dict(args)
+    if isinstance(out.get("label"), str):
+        out["label"] = _(out["label"])
+    if out.get("position"):
+        out["position"] = position_words(out["position"])
+    return out
+
+
 SEX_WORDS = {"male": "男の子", "female": "女の子"}
 
 

@@ -17,7 +17,8 @@ from services.maternal_health.services import (
     CHECKUP_OCCASIONS, CHILD_RECORDS, MOTHER_RECORDS, RECORD_TYPES, Author, RecordRefused,
     amend_record, amendments_for, child_handbook, create_record, find_record, find_resident,
     mother_records, search_residents, worklist)
-from services.maternal_health.views import bp, charts_for, display_value, schedule_rows, today
+from services.maternal_health.views import (bp, charts_for, display_value, schedule_rows,
+                                             today, tr_args)
 
 HEALTH = Role.HEALTH_STAFF
 SEARCH_LIMIT = 50
@@ -90,7 +91,7 @@ def new_record(resident_id: int, kind: str):
             record_usage(db, "maternal_health", "record_written")
             flash(_("%(record)sを記録しました。", record=_(record_type.label)), "success")
             for flag in checked.flags.values():
-                flash(_(flag.message, **flag.args), "warning")
+                flash(_(flag.message, **tr_args(flag.args)), "warning")
             return redirect(url_for("maternal_health.staff_resident", resident_id=person.id))
     db.rollback()
     log_access(db, person.id, "read", f"maternal_health.{kind}", "母子健康手帳の記録（職員）")
@@ -148,7 +149,7 @@ def _show_errors(form, refused: RecordRefused) -> None:
         field = getattr(form, name, None)
         target = field if field is not None else form.reason if hasattr(form, "reason") else None
         for message, args in messages:
-            text = _(message, **args)
+            text = _(message, **tr_args(args))
             if target is None:
                 flash(text, "error")
             else:
@@ -168,19 +169,33 @@ def staff_worklist():
 @bp.get("/staff/worklist.csv")
 @staff_required(HEALTH)
 def staff_worklist_csv():
-    """Reminder letters (勧奨通知) mail-merge: one line per child and item."""
+    """Reminder letters (勧奨通知) mail-merge: one line per letter (child and item), addressed
+    to the guardians, with the due date and the last day it is still routine as dates of
+    their own."""
     db = get_db()
     rows = worklist(db, today())
     _log_worklist(db, rows)
+    # the letters name and address the guardians: their records are read too
+    guardians = {child_id: guardians_of(db, child_id) for child_id in {r.child.id for r in rows}}
+    for guardian_id in sorted({p.id for people in guardians.values() for p in people}):
+        log_access(db, guardian_id, "read", "maternal_health.worklist",
+                   "未接種者・未受診者への勧奨（職員）")
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["住民番号", "氏名", "カナ", "生年月日", "住所", "項目", "内容"])
+    writer.writerow(["住民番号", "氏名", "カナ", "生年月日", "保護者氏名", "送付先住所", "項目",
+                     "標準の時期の終わり", "定期接種・健診として受けられる最終日", "内容"])
     for row in rows:
         c = row.child
-        writer.writerow([c.number, c.name, c.name_kana, c.birth_date.isoformat(), c.address,
-                         _(row.item), row.explain(_, display_value)])
+        parents = guardians[c.id]
+        last = row.reason_args.get("last")
+        writer.writerow([c.number, c.name, c.name_kana, c.birth_date.isoformat(),
+                         "・".join(p.name for p in parents),
+                         parents[0].address if parents else c.address, _(row.item),
+                         row.since.isoformat() if row.since else "",
+                         last.isoformat() if last else "", row.explain(_, display_value)])
     body = "\ufeff" + out.getvalue()   # BOM: spreadsheet software in Japan expects it
-    return Response(body, mimetype="text/csv; charset=utf-8", headers={
+    # content_type as given: mimetype= would append a second charset
+    return Response(body, content_type="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="kanshou-{today().isoformat()}.csv"',
         "Cache-Control": "no-store"})
 

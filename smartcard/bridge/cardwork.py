@@ -76,7 +76,9 @@ def failure(code: str, *, tries_left: int | None = None, status: int = 409) -> B
     """A :class:`BridgeFailure` with the standard wording for ``code``."""
     ja, en, retry = MESSAGES[code]
     if tries_left is not None:
-        ja, en = ja.format(n=tries_left), en.format(n=tries_left)
+        # English counts: "1 more wrong try", "2 more wrong tries"
+        tries = "1 more wrong try" if tries_left == 1 else f"{tries_left} more wrong tries"
+        ja, en = ja.format(n=tries_left), en.format(tries=tries)
     return BridgeFailure(code, ja, en, retry, tries_left, status)
 
 
@@ -89,11 +91,11 @@ MESSAGES: dict[str, tuple[str, str, bool]] = {
     "wrong_card": ("マイナンバーカードではないようです。カードリーダーに置いたカードを確認してください。",
                    "This is not a My Number card. Check the card on the reader.", True),
     "wrong_pin": ("暗証番号が違います。あと{n}回間違えると暗証番号がロックされます。",
-                  "Wrong PIN. {n} more wrong tries will lock it.", True),
+                  "Wrong PIN. {tries} will lock it.", True),
     "pin_blocked": ("暗証番号がロックされています。お住まいの市区町村の窓口で暗証番号の初期化（再設定）をしてください。",
                     "The PIN is locked. Ask your municipality's counter to reset it.", False),
     "wrong_password": ("署名用電子証明書のパスワードが違います。あと{n}回間違えるとロックされます。",
-                       "Wrong signing password. {n} more wrong tries will lock it.", True),
+                       "Wrong signing password. {tries} will lock it.", True),
     "password_blocked": ("署名用電子証明書のパスワードがロックされています。お住まいの市区町村の窓口で初期化の手続きをしてください。",
                          "The signing password is locked. Ask your municipality's counter to reset it.", False),
     "card_removed": ("処理の途中でカードが取り外されました。カードを置き直して、最初からやり直してください。",

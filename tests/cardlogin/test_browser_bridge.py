@@ -53,10 +53,13 @@ class CardLogin:
         driver = self.driver
         self.page.open(start_path)
         self.portal = driver.current_window_handle
-        driver.find_element(By.ID, "card-login-start").click()
+        # (a kiosk page enables it once its bridge says it runs in kiosk mode)
+        wait(driver).until(EC.element_to_be_clickable((By.ID, "card-login-start"))).click()
         wait(driver).until(lambda d: len(d.window_handles) == 2)
         driver.switch_to.window(next(h for h in driver.window_handles if h != self.portal))
-        wait(driver).until(EC.visibility_of_element_located((By.ID, "step-origin")))
+        # a home bridge asks to confirm the site; a kiosk's goes on to the PIN pad
+        wait(driver).until(EC.any_of(EC.visibility_of_element_located((By.ID, "step-origin")),
+                                     EC.visibility_of_element_located((By.ID, "step-pin"))))
 
     def confirm_origin(self) -> None:
         # enabled once the portal page has answered the bridge's hello
@@ -209,6 +212,10 @@ def test_wrong_pin_shows_the_tries_left(page, start_bridge, client, hanako, hana
     assert pin.is_displayed() and pin.get_attribute("value") == ""  # cleared, ready for another try
     page.shot("cardlogin-wrong-pin")
     assert hanako_card.counters.auth_pin == 2  # the card really counted the wrong try
+    login.to_portal()               # meanwhile the portal says where the PIN goes, not "opening…"
+    status = page.driver.find_element(By.ID, "card-login-status").text
+    assert "暗証番号を入力してください" in status and "開いています" not in status
+    login.to_bridge()
     login.type_pin(PIN)
     login.submit_pin()
     login.to_portal()
@@ -223,9 +230,8 @@ def test_kiosk_card_removal_ends_the_session_within_two_seconds(page, start_brid
     login = CardLogin(page)
     page.open(f"/kiosk/{KIOSK_ID}")
     page.shot("cardlogin-kiosk-start")
-    page.follow(page.driver.find_element(By.XPATH, "//button[contains(., 'カードでログイン')]"))
-    login.open_bridge(start_path=urlsplit(page.driver.current_url).path)
-    login.confirm_origin()
+    login.open_bridge(start_path=f"/kiosk/{KIOSK_ID}")     # one tap: the PIN pad
+    wait(page.driver).until(EC.visibility_of_element_located((By.ID, "pinpad")))
     assert page.driver.find_element(By.ID, "pin").get_attribute("readonly") is not None
     login.tap_pin(PIN)
     page.shot("cardlogin-kiosk-pinpad")
@@ -262,10 +268,8 @@ def test_kiosk_card_removed_before_the_pin_closes_the_bridge_window(page, start_
     """Nothing of the resident stays: the bridge window goes and the portal page says why."""
     bridge = start_bridge(kiosk=True)
     login = CardLogin(page)
-    page.open(f"/kiosk/{KIOSK_ID}")
-    page.follow(page.driver.find_element(By.XPATH, "//button[contains(., 'カードでログイン')]"))
-    login.open_bridge(start_path=urlsplit(page.driver.current_url).path)
-    login.confirm_origin()
+    login.open_bridge(start_path=f"/kiosk/{KIOSK_ID}")
+    wait(page.driver).until(EC.visibility_of_element_located((By.ID, "pinpad")))
     login.tap_pin(PIN[:2])
     wait(page.driver).until(lambda d: len(bridge.hub._subscribers) >= 1)  # the bridge page listens
     login.to_portal()
@@ -299,3 +303,15 @@ def test_bridge_opened_by_a_page_of_another_site_never_asks_for_the_pin(page, st
     assert "確認できませんでした" in message.text
     assert not driver.find_element(By.ID, "pin").is_displayed()
     page.shot("cardlogin-bridge-foreign-opener")
+
+
+def test_a_kiosk_page_refuses_a_bridge_not_in_kiosk_mode(page, start_bridge, hanako):
+    """Without the bridge's card events, pulling the card would leave the resident's pages
+    on screen: the kiosk page says why and offers no sign-in."""
+    start_bridge()                                   # a home bridge
+    driver = page.open(f"/kiosk/{KIOSK_ID}")
+    status = driver.find_element(By.ID, "card-login-status")
+    wait(driver).until(lambda d: "キオスクモードで起動していない" in status.text)
+    assert not driver.find_element(By.ID, "card-login-start").is_enabled()
+    page.shot("cardlogin-kiosk-refuses-home-bridge")
+

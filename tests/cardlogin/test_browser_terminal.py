@@ -21,13 +21,14 @@ TERMINAL = "/services/convenience_issuance/terminal?municipality=392049"
 
 
 def sign_in_at_the_terminal(page) -> str:
-    """Start, confirm the origin in the bridge, tap the PIN: back at the terminal's offers."""
+    """Start, tap the PIN on the bridge's pad (a kiosk bridge goes straight to it once the
+    terminal page has answered its hello): back at the terminal's offers."""
     driver = page.open(TERMINAL)
     terminal = driver.current_window_handle
     driver.find_element(By.ID, "start").click()
     wait(driver).until(lambda d: len(d.window_handles) == 2)
     driver.switch_to.window(next(h for h in driver.window_handles if h != terminal))
-    wait(driver).until(EC.element_to_be_clickable((By.ID, "confirm-origin"))).click()
+    wait(driver).until(EC.visibility_of_element_located((By.ID, "pinpad")))
     for digit in PIN:
         driver.find_element(By.CSS_SELECTOR, f'#pinpad button[data-key="{digit}"]').click()
     driver.find_element(By.ID, "submit-pin").click()

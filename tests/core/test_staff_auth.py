@@ -99,8 +99,16 @@ def test_totp_code_cannot_be_replayed():
     now = datetime(2026, 11, 28, 10, 0, 0)
     code = pyotp.TOTP(account.totp_secret).at(now.replace(tzinfo=timezone.utc))
     check_totp(account, code, LockoutPolicy(), now=now)
-    with pytest.raises(SignInRefused):
+    with pytest.raises(SignInRefused, match="使用済み"):     # not "wrong": it was right once
         check_totp(account, code, LockoutPolicy(), now=now + timedelta(seconds=5))
+    with pytest.raises(SignInRefused, match="確認コードが違います"):
+        check_totp(account, "000000" if code != "000000" else "111111", LockoutPolicy(),
+                   now=now + timedelta(seconds=5))
+
+
+def test_login_fields_have_no_none_attributes(client):
+    page = client.get("/staff/login").get_data(as_text=True)
+    assert 'inputmode="numeric"' in page and '="None"' not in page
 
 
 def test_totp_allows_one_step_of_clock_drift():

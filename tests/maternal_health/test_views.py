@@ -348,11 +348,19 @@ def test_worklist_lists_overdue_children_and_exports_csv(nurse_client, family, d
     page = nurse_client.get(f"{BASE}/staff/worklist").get_data(as_text=True)
     assert "土佐　太郎" in page and "南海　次郎" in page
     response = nurse_client.get(f"{BASE}/staff/worklist.csv")
-    assert response.mimetype == "text/csv"
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"   # one charset
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
-    assert rows[0][:4] == ["住民番号", "氏名", "カナ", "生年月日"]
-    items = {(r[1], r[5]) for r in rows[1:]}
+    assert rows[0] == ["住民番号", "氏名", "カナ", "生年月日", "保護者氏名", "送付先住所", "項目",
+                       "標準の時期の終わり", "定期接種・健診として受けられる最終日", "内容"]
+    items = {(r[1], r[6]) for r in rows[1:]}
     assert ("土佐　太郎", "5種混合") in items
+    # a letter: to the guardian at her address, the dates in columns of their own
+    letter = next(r for r in rows[1:] if (r[1], r[6]) == ("土佐　太郎", "5種混合"))
+    assert letter[4] == family["mother"].name and letter[5] == family["mother"].address
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", letter[7]) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", letter[8])
+    assert letter[7] < letter[8]
+    assert any(e.resource == "maternal_health.worklist"             # her record was read too
+               for e in log_entries(db, family["city"], family["mother"].id))
     # 次郎 (born 2023-02-01) is 2y1m on 2025-03-01 and never had his 1歳6か月児健診
     assert ("南海　次郎", "1歳6か月児") not in items   # the target ended at 2 years
     assert any(e.resource == "maternal_health.worklist"
@@ -379,7 +387,7 @@ def test_child_who_missed_a_statutory_checkup_is_on_the_worklist_with_the_reason
                            entered_by_name="t", entered_at=datetime(2024, 11, 20)))
     response = nurse_client.get(f"{BASE}/staff/worklist.csv")
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
-    missed = {(r[1], r[5]): r[6] for r in rows[1:] if r[5] in ("1歳6か月児", "3歳児")}
+    missed = {(r[1], r[6]): r[9] for r in rows[1:] if r[6] in ("1歳6か月児", "3歳児")}
     assert missed == {
         ("土佐　三郎", "1歳6か月児"): "未受診です（2025年5月14日まで受診できます）。",
         ("土佐　花", "3歳児"): "未受診です（2025年9月14日まで受診できます）。"}

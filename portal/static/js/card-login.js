@@ -67,9 +67,32 @@
     // The bridge checks who opened it: answer its hello, to the bridge's origin only.
     if (event.data.type === "madoguchi-bridge-hello" && event.source) {
       event.source.postMessage({type: "madoguchi-opener"}, bridgeOrigin);
+      // The bridge window is open: what the resident does now happens there, wrong PINs
+      // and retries included.
+      if (!status.classList.contains("error")) show(messages.pinPrompt, false);
     }
     if (event.data.type === "madoguchi-card-token") { receiveToken(event.data); }
     if (event.data.type === "madoguchi-bridge-error") { show(event.data.message || messages.cancelled, true); }
   });
+  // A kiosk page needs its bridge in kiosk mode: without the card events, pulling the card
+  // would leave the resident's pages on screen. Such a page refuses to start and says why.
+  async function checkKiosk() {
+    button.disabled = true;
+    let state = null;
+    try {
+      const response = await fetch(bridge + "/status", {credentials: "omit", cache: "no-store"});
+      state = response.ok ? await response.json() : null;
+    } catch (e) { state = null; }
+    if (!state || state.kiosk !== true) {
+      show(state ? messages.notKiosk : messages.noBridge, true);
+      button.disabled = true;
+      setTimeout(checkKiosk, 3000);  // until the bridge runs in kiosk mode
+      return;
+    }
+    status.hidden = true;
+    button.disabled = false;
+  }
+
   button.addEventListener("click", start);
+  if (root.dataset.requireKiosk) checkKiosk();
 })();

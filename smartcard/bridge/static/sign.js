@@ -174,6 +174,10 @@
       openerVerified = true;
       clearInterval(helloTimer);
       $("confirm-origin").disabled = false;
+      // A kiosk's bridge serves its own portal only, in a browser showing nothing else:
+      // asking the resident to confirm the site adds a tap and no safety. The PIN step
+      // still names the site.
+      if (kiosk) $("confirm-origin").click();
     } else if (data.type === "madoguchi-done") {
       delivered = true;
       wipe();
