@@ -165,14 +165,13 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def test_serve_runs_gunicorn_in_production(committed_database_url, tmp_path):
-    anchor = tmp_path / "ca.pem"
-    anchor.write_text("-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n")
+def test_serve_runs_gunicorn_in_production(committed_database_url, tmp_path, card_pki):
+    anchor = card_pki.directory / "auth-ca-g2.pem"  # checked at start-up: a real one
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MADOGUCHI_", "GUNICORN"))}
     env.update(MADOGUCHI_ENV="production", MADOGUCHI_SECRET_KEY=TEST_SECRET,
                MADOGUCHI_DATABASE_URL=committed_database_url,
                MADOGUCHI_CARD_TRUST_ANCHORS=str(anchor), MADOGUCHI_TRUSTED_PROXIES="1",
-               MADOGUCHI_INSTANCE_PATH=str(tmp_path))
+               MADOGUCHI_INSTANCE_PATH=str(tmp_path), MADOGUCHI_PUBLIC_ORIGIN="https://portal.test")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen([MADOGUCHI, "serve", "--port", str(port), "--workers", "1"],
