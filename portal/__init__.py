@@ -66,12 +66,17 @@ def _cookie_policy(app: Flask) -> None:
         SESSION_COOKIE_NAME="__Host-madoguchi" if secure else "madoguchi",
         SESSION_COOKIE_SECURE=secure,
         SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Strict",
+        # Lax: a link from a partner's site to /oidc/authorize carries the resident's session
+        # (single sign-on); every state-changing request still needs a CSRF token, and a
+        # cross-site POST carries no cookie. Kiosks stay Strict (KioskStrictSessions).
+        SESSION_COOKIE_SAMESITE="Lax",
         PERMANENT_SESSION_LIFETIME=timedelta(minutes=app.config["SESSION_IDLE_MINUTES"]),
         SESSION_REFRESH_EACH_REQUEST=True,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         MAX_CONTENT_LENGTH=app.config.get("MAX_CONTENT_LENGTH", 16 * 1024 * 1024),
     )
+    from portal.web.security import KioskStrictSessions
+    app.session_interface = KioskStrictSessions()
 
 
 def _close_db(_exc) -> None:
