@@ -31,7 +31,7 @@ from portal.web.labels import purpose_template
 from portal.oidc import keys
 from portal.oidc.models import (AUTH_METHODS, CodeView, OidcAuthorizationCode, OidcToken,
                                 TokenView)
-from portal.oidc.services import find_client, pairwise_sub, utcnow
+from portal.oidc.services import find_client, mark_used, pairwise_sub, utcnow
 from portal.registry.models import Resident, ResidentStatus
 from portal.sessions.models import UserSession
 
@@ -234,6 +234,7 @@ def save_token(token: dict, request) -> None:
                        expires_in=int(token["expires_in"])))
     log_access(db(), resident.id, "export", resource_name(client),
                LOGIN_PURPOSE % {"client": client.name})
+    mark_used(db(), client, resident.id)
     record_usage(db(), "core", "oidc_token")
 
 
@@ -241,6 +242,7 @@ N_ = purpose_template   # also the extraction keyword: these are msgids
 CONSENT_PURPOSE = N_("%(client)sへの情報提供に同意（%(scopes)s）")
 LOGIN_PURPOSE = N_("%(client)sへのログイン情報の提供")
 USERINFO_PURPOSE = N_("%(client)sへの登録情報の提供")
+WITHDRAW_PURPOSE = N_("%(client)sとの連携をやめる（同意の取り消し）")
 
 
 def resource_name(client) -> str:

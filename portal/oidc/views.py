@@ -13,24 +13,26 @@ from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import InvalidClientError, InvalidRequestError, InvalidScopeError
 from authlib.oauth2.rfc6749.util import extract_basic_authorization
 from authlib.oidc.core.errors import ConsentRequiredError, LoginRequiredError
-from flask import (Blueprint, current_app, g, jsonify, make_response, redirect,
+from flask import (Blueprint, abort, current_app, flash, g, jsonify, make_response, redirect,
                    render_template, request, url_for)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from portal.audit.services import log_access
-from portal.auth import current_viewer
+from portal.auth import current_viewer, resident_required
 from portal.db import scoped
 from portal.extensions import csrf, database, get_db
 from portal.oidc import keys
 from portal.oidc.models import OidcToken  # also registers the oidc_* tables at app start
-from portal.oidc.server import (CONSENT_PURPOSE, USERINFO_PURPOSE, AccessTokenValidator,
+from portal.oidc.server import (CONSENT_PURPOSE, USERINFO_PURPOSE, WITHDRAW_PURPOSE,
+                                AccessTokenValidator,
                                 NotConfigured, build_server, current_login, db, issuer,
                                 key_schedule, key_store, resource_name, signing_key,
                                 subject_for)
 from portal.oidc.services import (ACR, ACR_CARD, SCOPE_CLAIMS, SUPPORTED_SCOPES, claims_for,
-                                  find_client, supported_claims)
+                                  consent_covers, consents_of, find_client, remember_consent,
+                                  supported_claims, withdraw_consent)
 from portal.registry.models import Resident, ResidentStatus
 from portal.sessions.services import CARD_PIN
 from portal.tenancy.models import Municipality
@@ -165,8 +167,12 @@ def authorize():
                                                        state=state))
     if stale:
         return redirect(url_for("cards.login_page", next=_after_login()))
+    if "consent" not in prompts and consent_covers(db(), client, resident.id, grant.request.scope):
+        # Agreed before to these scopes: answer at once (single sign-on, prompt=none too).
+        response = provider().create_authorization_response(grant_user=resident, grant=grant)
+        db().commit()
+        return response
     if "none" in prompts:
-        # Consent is asked every time, so a silent request can never be answered.
         return _authorization_error(ConsentRequiredError(redirect_uri=grant.redirect_uri,
                                                          state=state))
     return _consent_page(client, grant.request.scope.split())
@@ -250,6 +256,7 @@ def _decide(grant, client, resident: Resident):
     allowed = request.form.get("decision") == "allow"
     if allowed:
         scopes = grant.request.scope
+        remember_consent(db(), client, resident.id, scopes)
         log_access(db(), resident.id, "create", resource_name(client),
                    CONSENT_PURPOSE % {"client": client.name, "scopes": scopes})
     response = provider().create_authorization_response(
@@ -283,6 +290,35 @@ def _authorization_error(error: OAuth2Error):
 
 def _refuse(message: str, status: int, detail: str | None = None):
     return render_template("oidc/refused.html", message=message, detail=detail), status
+
+
+# --- the resident's partner services (連携しているサービス) ----------------------------
+
+@bp.get("/me/connections")
+@resident_required
+def connections():
+    """Each partner the resident agreed to share with: what it may see, when it last did."""
+    consents = consents_of(get_db(), current_viewer().id)
+    shown = [(c, [SCOPE_LABELS[s] for s in SUPPORTED_SCOPES if s in c.scope.split()])
+             for c in consents]
+    return render_template("oidc/connections.html", connections=shown)
+
+
+@bp.post("/me/connections/<int:consent_id>/withdraw")
+@resident_required
+def withdraw(consent_id: int):
+    """連携をやめる: the consent and the partner's tokens end together."""
+    session = get_db()
+    found = [c for c in consents_of(session, current_viewer().id) if c.id == consent_id]
+    if not found:
+        abort(404)
+    name, resource = found[0].client.name, resource_name(found[0].client)
+    withdraw_consent(session, found[0])
+    log_access(session, current_viewer().id, "delete", resource,
+               WITHDRAW_PURPOSE % {"client": name})
+    session.commit()
+    flash(_("「%(client)s」との連携をやめました。", client=name), "info")
+    return redirect(url_for("oidc.connections"))
 
 
 # --- token and userinfo (server to server, no CSRF token) ------------------------------

@@ -68,14 +68,8 @@ def test_partner_signs_in_a_resident_with_the_card_in_chromium(
     request = partner.authorize(scope="openid profile", max_age="600")
 
     start_bridge()
-    login = CardLogin(page)
-    login.open_bridge(path_of(request["url"]))  # signed out: the provider asks for the card
-    login.confirm_origin()
-    login.type_pin(PIN)
-    login.submit_pin()
-    login.to_portal()
-    login.wait_for_path("/oidc/authorize")  # the request resumes after the sign-in
-    login.wait_bridge_closed()
+    # Signed out: the provider asks for the card; the request resumes after the sign-in.
+    CardLogin(page).sign_in(PIN, start_path=path_of(request["url"]), lands_on="/oidc/authorize")
     driver = page.driver
     assert "こうち子育てアプリ" in driver.page_source
     page.shot("oidc-consent")
@@ -102,14 +96,7 @@ def test_a_link_from_the_partners_site_carries_the_residents_session(
     partner = OpenIdClient(openid_client_script, live_server, new.client.client_id, new.secret,
                            partner_callback)
     start_bridge()
-    login = CardLogin(page)
-    login.open_bridge()
-    login.confirm_origin()
-    login.type_pin(PIN)
-    login.submit_pin()
-    login.to_portal()
-    login.wait_for_path("/")
-    login.wait_bridge_closed()
+    CardLogin(page).sign_in(PIN)
     driver = page.driver
     session_cookie = next(c for c in driver.get_cookies() if c["name"].startswith("__Host-"))
     assert session_cookie["sameSite"] == "Lax"
