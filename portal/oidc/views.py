@@ -12,7 +12,8 @@ from authlib.integrations.flask_oauth2.requests import FlaskJsonRequest
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import InvalidClientError, InvalidRequestError, InvalidScopeError
 from authlib.oauth2.rfc6749.util import extract_basic_authorization
-from authlib.oidc.core.errors import ConsentRequiredError, LoginRequiredError
+from authlib.oidc.core.errors import (ConsentRequiredError, LoginRequiredError,
+                                     RequestNotSupportedError, RequestURINotSupportedError)
 from flask import (Blueprint, abort, current_app, flash, g, jsonify, make_response, redirect,
                    render_template, request, url_for)
 from flask_babel import gettext as _
@@ -157,6 +158,9 @@ def authorize():
             "scope must include 'openid'", redirect_uri=grant.redirect_uri, state=state))
     if _is_decision():
         return _decide(grant, client, resident)
+    unsupported = _unsupported_request_object(grant.redirect_uri, state)
+    if unsupported is not None:
+        return _authorization_error(unsupported)
     prompts = set((request.values.get("prompt") or "").split())
     try:
         stale = _fresh_login_needed(client, prompts, grant.redirect_uri, state)
@@ -176,6 +180,16 @@ def authorize():
         return _authorization_error(ConsentRequiredError(redirect_uri=grant.redirect_uri,
                                                          state=state))
     return _consent_page(client, grant.request.scope.split())
+
+
+def _unsupported_request_object(redirect_uri: str, state):
+    """Request objects are not supported (discovery says so): refuse them with the OIDC
+    Core 6 codes rather than ignore parameters the client meant to send."""
+    if "request" in request.values:
+        return RequestNotSupportedError(redirect_uri=redirect_uri, state=state)
+    if "request_uri" in request.values:
+        return RequestURINotSupportedError(redirect_uri=redirect_uri, state=state)
+    return None
 
 
 def _is_decision() -> bool:
