@@ -61,7 +61,7 @@ class OidcClient(ClientMixin, TenantScoped, Base):
         return secret_matches(client_secret, self.secret_hash)
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
-        return endpoint != "token" or method in AUTH_METHODS
+        return method in AUTH_METHODS  # token and revocation: confidential clients only
 
     def check_response_type(self, response_type: str) -> bool:
         return response_type in RESPONSE_TYPES

@@ -17,6 +17,7 @@ from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import InvalidRequestError, grants
 from authlib.common.security import generate_token
 from authlib.oauth2.rfc6750 import BearerTokenGenerator, BearerTokenValidator
+from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core.grants import OpenIDCode
 from flask import current_app, g, request, session
@@ -258,6 +259,21 @@ class AccessTokenValidator(BearerTokenValidator):
         return TokenView(row) if row is not None else None
 
 
+class Revocation(RevocationEndpoint):
+    """RFC 7009: a client revokes an access token it holds (in its city's scope)."""
+
+    CLIENT_AUTH_METHODS = list(AUTH_METHODS)
+    SUPPORTED_TOKEN_TYPES = ("access_token",)
+
+    def query_token(self, token_string, token_type_hint):
+        row = db().scalar(scoped(OidcToken, OidcToken.token_hash == _digest(token_string)))
+        return TokenView(row) if row is not None else None
+
+    def revoke_token(self, token, request):
+        token.row.revoked = True
+        db().flush()
+
+
 def build_server() -> AuthorizationServer:
     """One authorization server per app (lifetimes are read per request)."""
     server = AuthorizationServer(query_client=lambda cid: find_client(db(), cid),
@@ -266,6 +282,7 @@ def build_server() -> AuthorizationServer:
     server.register_token_generator("default", BearerTokenGenerator(
         lambda **_: generate_token(43), None, _token_lifetime))
     server.register_grant(CodeGrant, [S256Only(required=True), IdToken()])
+    server.register_endpoint(Revocation)
     return server
 
 

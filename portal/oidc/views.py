@@ -27,7 +27,7 @@ from portal.extensions import csrf, database, get_db
 from portal.oidc import keys
 from portal.oidc.models import OidcToken  # also registers the oidc_* tables at app start
 from portal.oidc.server import (CONSENT_PURPOSE, USERINFO_PURPOSE, WITHDRAW_PURPOSE,
-                                AccessTokenValidator,
+                                AccessTokenValidator, Revocation,
                                 NotConfigured, build_server, current_login, db, issuer,
                                 key_schedule, key_store, resource_name, signing_key,
                                 subject_for)
@@ -101,6 +101,9 @@ def discovery():
         "token_endpoint": base + url_for("oidc.token"),
         "userinfo_endpoint": base + url_for("oidc.userinfo"),
         "jwks_uri": base + url_for("oidc.jwks"),
+        "revocation_endpoint": base + url_for("oidc.revoke"),
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic",
+                                                       "client_secret_post"],
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code"],
@@ -340,13 +343,25 @@ def withdraw(consent_id: int):
 @bp.post("/oidc/token")
 def token():
     """Exchange a code (with its PKCE verifier) for an ID token and an access token."""
+    return _as_presented_client(provider().create_token_response)
+
+
+@bp.post("/oidc/revoke")
+def revoke():
+    """Token revocation (RFC 7009): the client says it no longer needs a token."""
+    return _as_presented_client(
+        lambda: provider().create_endpoint_response(Revocation.ENDPOINT_NAME))
+
+
+def _as_presented_client(respond):
+    """Answer in the database scope of the city whose client the request names."""
     try:
         client = _presented_client()
     except OAuth2Error as error:
         return _json_error(error)
     with database().transaction(client.municipality_id if client else None) as session:
         g.oidc_db, g.oidc_client = session, client
-        return provider().create_token_response()
+        return respond()
 
 
 def _json_error(error: OAuth2Error):
@@ -397,5 +412,5 @@ def _claims_response(session: Session, token_id: int):
 
 # Server-to-server endpoints, and the authorization endpoint, whose POST is an authorization
 # request from another site (the consent decision it also receives is checked in the view).
-for _view in (token, userinfo, authorize):
+for _view in (token, userinfo, revoke, authorize):
     csrf.exempt(_view)
