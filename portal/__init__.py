@@ -69,7 +69,10 @@ def _cookie_policy(app: Flask) -> None:
         SESSION_COOKIE_NAME="__Host-madoguchi" if secure else "madoguchi",
         SESSION_COOKIE_SECURE=secure,
         SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Strict",
+        # Lax: a link from a partner's site to /oidc/authorize carries the resident's session
+        # (single sign-on); every state-changing request still needs a CSRF token, and a
+        # cross-site POST carries no cookie. Kiosks stay Strict (KioskStrictSessions).
+        SESSION_COOKIE_SAMESITE="Lax",
         # The server ends a session when it is idle (last_seen) or too old; the cookie only
         # has to outlive that, so it is signed again only when its content changes, not on
         # every response.
@@ -78,6 +81,8 @@ def _cookie_policy(app: Flask) -> None:
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         MAX_CONTENT_LENGTH=app.config.get("MAX_CONTENT_LENGTH", 16 * 1024 * 1024),
     )
+    from portal.web.security import KioskStrictSessions
+    app.session_interface = KioskStrictSessions()
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from authlib.oauth2.rfc6749 import ClientMixin, TokenMixin
 from authlib.oidc.core import AuthorizationCodeMixin
-from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text, false
+from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, TenantScoped
@@ -61,7 +61,7 @@ class OidcClient(ClientMixin, TenantScoped, Base):
         return secret_matches(client_secret, self.secret_hash)
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
-        return endpoint != "token" or method in AUTH_METHODS
+        return method in AUTH_METHODS  # token and revocation: confidential clients only
 
     def check_response_type(self, response_type: str) -> bool:
         return response_type in RESPONSE_TYPES
@@ -168,6 +168,23 @@ class TokenView(TokenMixin):
 
     def get_client(self) -> OidcClient:
         return self.row.client
+
+
+class OidcConsent(TenantScoped, Base):
+    """What a resident agreed to share with a partner service (連携の同意), remembered so
+    the consent screen is not shown again for the same or fewer scopes."""
+
+    __tablename__ = "oidc_consent"
+    __table_args__ = (UniqueConstraint("client_pk", "resident_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_pk: Mapped[int] = mapped_column(ForeignKey("oidc_client.id"))
+    resident_id: Mapped[int] = mapped_column(ForeignKey("resident.id"), index=True)
+    scope: Mapped[str] = mapped_column(String(200))
+    granted_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+
+    client: Mapped[OidcClient] = relationship()
 
 
 class OidcSigningKey(Base):

@@ -17,6 +17,7 @@ from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import InvalidRequestError, grants
 from authlib.common.security import generate_token
 from authlib.oauth2.rfc6750 import BearerTokenGenerator, BearerTokenValidator
+from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core.grants import OpenIDCode
 from flask import current_app, g, request, session
@@ -31,7 +32,7 @@ from portal.web.labels import purpose_template
 from portal.oidc import keys
 from portal.oidc.models import (AUTH_METHODS, CodeView, OidcAuthorizationCode, OidcToken,
                                 TokenView)
-from portal.oidc.services import find_client, pairwise_sub, utcnow
+from portal.oidc.services import find_client, mark_used, pairwise_sub, utcnow
 from portal.registry.models import Resident, ResidentStatus
 from portal.sessions.models import UserSession
 
@@ -234,6 +235,7 @@ def save_token(token: dict, request) -> None:
                        expires_in=int(token["expires_in"])))
     log_access(db(), resident.id, "export", resource_name(client),
                LOGIN_PURPOSE % {"client": client.name})
+    mark_used(db(), client, resident.id)
     record_usage(db(), "core", "oidc_token")
 
 
@@ -241,6 +243,7 @@ N_ = purpose_template   # also the extraction keyword: these are msgids
 CONSENT_PURPOSE = N_("%(client)sへの情報提供に同意（%(scopes)s）")
 LOGIN_PURPOSE = N_("%(client)sへのログイン情報の提供")
 USERINFO_PURPOSE = N_("%(client)sへの登録情報の提供")
+WITHDRAW_PURPOSE = N_("%(client)sとの連携をやめる（同意の取り消し）")
 
 
 def resource_name(client) -> str:
@@ -256,6 +259,21 @@ class AccessTokenValidator(BearerTokenValidator):
         return TokenView(row) if row is not None else None
 
 
+class Revocation(RevocationEndpoint):
+    """RFC 7009: a client revokes an access token it holds (in its city's scope)."""
+
+    CLIENT_AUTH_METHODS = list(AUTH_METHODS)
+    SUPPORTED_TOKEN_TYPES = ("access_token",)
+
+    def query_token(self, token_string, token_type_hint):
+        row = db().scalar(scoped(OidcToken, OidcToken.token_hash == _digest(token_string)))
+        return TokenView(row) if row is not None else None
+
+    def revoke_token(self, token, request):
+        token.row.revoked = True
+        db().flush()
+
+
 def build_server() -> AuthorizationServer:
     """One authorization server per app (lifetimes are read per request)."""
     server = AuthorizationServer(query_client=lambda cid: find_client(db(), cid),
@@ -264,6 +282,7 @@ def build_server() -> AuthorizationServer:
     server.register_token_generator("default", BearerTokenGenerator(
         lambda **_: generate_token(43), None, _token_lifetime))
     server.register_grant(CodeGrant, [S256Only(required=True), IdToken()])
+    server.register_endpoint(Revocation)
     return server
 
 

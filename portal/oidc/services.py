@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from portal.db import across_municipalities
-from portal.oidc.models import OidcClient
+from portal.db import across_municipalities, scoped
+from portal.oidc.models import OidcClient, OidcConsent, OidcToken
 from portal.registry.models import Resident, Sex
 from portal.sessions.services import CARD_PIN, DEMO, PASSWORD_TOTP
 
@@ -127,6 +127,59 @@ def clients_of(db: Session) -> list[OidcClient]:
     """Every registered client of every city (operators' listing; no personal data)."""
     query = select(OidcClient).order_by(OidcClient.municipality_id, OidcClient.id)
     return list(db.scalars(across_municipalities(query)))
+
+
+def consent_of(db: Session, client: OidcClient, resident_id: int) -> OidcConsent | None:
+    return db.scalar(scoped(OidcConsent, OidcConsent.client_pk == client.id,
+                            OidcConsent.resident_id == resident_id))
+
+
+def consent_covers(db: Session, client: OidcClient, resident_id: int, scope: str) -> bool:
+    """Whether the resident already agreed to every scope of this request that the client
+    may get (the others are never granted, so they need no consent)."""
+    consent = consent_of(db, client, resident_id)
+    wanted = set(client.get_allowed_scope(scope).split())
+    return consent is not None and wanted <= set(consent.scope.split())
+
+
+def remember_consent(db: Session, client: OidcClient, resident_id: int, scope: str) -> None:
+    """Record the agreement; a wider request later adds its scopes to the remembered set."""
+    consent = consent_of(db, client, resident_id)
+    granted = set(client.get_allowed_scope(scope).split())
+    if consent is None:
+        db.add(OidcConsent(municipality_id=client.municipality_id, client_pk=client.id,
+                           resident_id=resident_id, scope=_ordered(granted), granted_at=utcnow()))
+    else:
+        consent.scope = _ordered(granted | set(consent.scope.split()))
+        consent.granted_at = utcnow()
+    db.flush()
+
+
+def mark_used(db: Session, client: OidcClient, resident_id: int) -> None:
+    consent = consent_of(db, client, resident_id)
+    if consent is not None:
+        consent.last_used_at = utcnow()
+
+
+def consents_of(db: Session, resident_id: int) -> list[OidcConsent]:
+    """The partner services a resident agreed to share with (連携しているサービス)."""
+    return list(db.scalars(scoped(OidcConsent, OidcConsent.resident_id == resident_id)
+                           .order_by(OidcConsent.granted_at.desc())))
+
+
+def withdraw_consent(db: Session, consent: OidcConsent) -> None:
+    """連携をやめる: forget the consent and revoke every token the partner holds for the
+    resident, in one transaction."""
+    db.execute(update(OidcToken).where(OidcToken.client_pk == consent.client_pk,
+                                       OidcToken.resident_id == consent.resident_id,
+                                       OidcToken.municipality_id == consent.municipality_id)
+               .values(revoked=True))
+    db.delete(consent)
+    db.flush()
+
+
+def _ordered(scopes: set[str]) -> str:
+    return " ".join(s for s in SUPPORTED_SCOPES if s in scopes)
 
 
 def pairwise_sub(secret: bytes, sector: str, resident_id: int) -> str:

@@ -12,25 +12,28 @@ from authlib.integrations.flask_oauth2.requests import FlaskJsonRequest
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import InvalidClientError, InvalidRequestError, InvalidScopeError
 from authlib.oauth2.rfc6749.util import extract_basic_authorization
-from authlib.oidc.core.errors import ConsentRequiredError, LoginRequiredError
-from flask import (Blueprint, current_app, g, jsonify, make_response, redirect,
+from authlib.oidc.core.errors import (ConsentRequiredError, LoginRequiredError,
+                                     RequestNotSupportedError, RequestURINotSupportedError)
+from flask import (Blueprint, abort, current_app, flash, g, jsonify, make_response, redirect,
                    render_template, request, url_for)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from portal.audit.services import log_access
-from portal.auth import current_viewer
+from portal.auth import current_viewer, resident_required
 from portal.db import scoped
 from portal.extensions import csrf, database, get_db
 from portal.oidc import keys
 from portal.oidc.models import OidcToken  # also registers the oidc_* tables at app start
-from portal.oidc.server import (CONSENT_PURPOSE, USERINFO_PURPOSE, AccessTokenValidator,
+from portal.oidc.server import (CONSENT_PURPOSE, USERINFO_PURPOSE, WITHDRAW_PURPOSE,
+                                AccessTokenValidator, Revocation,
                                 NotConfigured, build_server, current_login, db, issuer,
                                 key_schedule, key_store, resource_name, signing_key,
                                 subject_for)
 from portal.oidc.services import (ACR, ACR_CARD, SCOPE_CLAIMS, SUPPORTED_SCOPES, claims_for,
-                                  find_client, supported_claims)
+                                  consent_covers, consents_of, find_client, remember_consent,
+                                  supported_claims, withdraw_consent)
 from portal.registry.models import Resident, ResidentStatus
 from portal.sessions.services import CARD_PIN
 from portal.tenancy.models import Municipality
@@ -98,6 +101,9 @@ def discovery():
         "token_endpoint": base + url_for("oidc.token"),
         "userinfo_endpoint": base + url_for("oidc.userinfo"),
         "jwks_uri": base + url_for("oidc.jwks"),
+        "revocation_endpoint": base + url_for("oidc.revoke"),
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic",
+                                                       "client_secret_post"],
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code"],
@@ -155,6 +161,9 @@ def authorize():
             "scope must include 'openid'", redirect_uri=grant.redirect_uri, state=state))
     if _is_decision():
         return _decide(grant, client, resident)
+    unsupported = _unsupported_request_object(grant.redirect_uri, state)
+    if unsupported is not None:
+        return _authorization_error(unsupported)
     prompts = set((request.values.get("prompt") or "").split())
     try:
         stale = _fresh_login_needed(client, prompts, grant.redirect_uri, state)
@@ -165,11 +174,24 @@ def authorize():
                                                        state=state))
     if stale:
         return redirect(url_for("cards.login_page", next=_after_login()))
+    if "consent" not in prompts and consent_covers(db(), client, resident.id, grant.request.scope):
+        # Agreed before to these scopes: answer at once (single sign-on, prompt=none too).
+        response = provider().create_authorization_response(grant_user=resident, grant=grant)
+        return response
     if "none" in prompts:
-        # Consent is asked every time, so a silent request can never be answered.
         return _authorization_error(ConsentRequiredError(redirect_uri=grant.redirect_uri,
                                                          state=state))
     return _consent_page(client, grant.request.scope.split())
+
+
+def _unsupported_request_object(redirect_uri: str, state):
+    """Request objects are not supported (discovery says so): refuse them with the OIDC
+    Core 6 codes rather than ignore parameters the client meant to send."""
+    if "request" in request.values:
+        return RequestNotSupportedError(redirect_uri=redirect_uri, state=state)
+    if "request_uri" in request.values:
+        return RequestURINotSupportedError(redirect_uri=redirect_uri, state=state)
+    return None
 
 
 def _is_decision() -> bool:
@@ -250,11 +272,11 @@ def _decide(grant, client, resident: Resident):
     allowed = request.form.get("decision") == "allow"
     if allowed:
         scopes = grant.request.scope
+        remember_consent(db(), client, resident.id, scopes)
         log_access(db(), resident.id, "create", resource_name(client),
                    CONSENT_PURPOSE % {"client": client.name, "scopes": scopes})
     response = provider().create_authorization_response(
         grant_user=resident if allowed else None, grant=grant)
-    db().commit()
     return _send_back(response, client)
 
 
@@ -285,18 +307,59 @@ def _refuse(message: str, status: int, detail: str | None = None):
     return render_template("oidc/refused.html", message=message, detail=detail), status
 
 
+# --- the resident's partner services (連携しているサービス) ----------------------------
+
+@bp.get("/me/connections")
+@resident_required
+def connections():
+    """Each partner the resident agreed to share with: what it may see, when it last did."""
+    consents = consents_of(get_db(), current_viewer().id)
+    shown = [(c, [SCOPE_LABELS[s] for s in SUPPORTED_SCOPES if s in c.scope.split()])
+             for c in consents]
+    return render_template("oidc/connections.html", connections=shown)
+
+
+@bp.post("/me/connections/<int:consent_id>/withdraw")
+@resident_required
+def withdraw(consent_id: int):
+    """連携をやめる: the consent and the partner's tokens end together."""
+    session = get_db()
+    found = [c for c in consents_of(session, current_viewer().id) if c.id == consent_id]
+    if not found:
+        abort(404)
+    name, resource = found[0].client.name, resource_name(found[0].client)
+    withdraw_consent(session, found[0])
+    log_access(session, current_viewer().id, "delete", resource,
+               WITHDRAW_PURPOSE % {"client": name})
+    session.commit()
+    flash(_("「%(client)s」との連携をやめました。", client=name), "info")
+    return redirect(url_for("oidc.connections"))
+
+
 # --- token and userinfo (server to server, no CSRF token) ------------------------------
 
 @bp.post("/oidc/token")
 def token():
     """Exchange a code (with its PKCE verifier) for an ID token and an access token."""
+    return _as_presented_client(provider().create_token_response)
+
+
+@bp.post("/oidc/revoke")
+def revoke():
+    """Token revocation (RFC 7009): the client says it no longer needs a token."""
+    return _as_presented_client(
+        lambda: provider().create_endpoint_response(Revocation.ENDPOINT_NAME))
+
+
+def _as_presented_client(respond):
+    """Answer in the database scope of the city whose client the request names."""
     try:
         client = _presented_client()
     except OAuth2Error as error:
         return _json_error(error)
     with database().transaction(client.municipality_id if client else None) as session:
         g.oidc_db, g.oidc_client = session, client
-        return provider().create_token_response()
+        return respond()
 
 
 def _json_error(error: OAuth2Error):
@@ -347,5 +410,5 @@ def _claims_response(session: Session, token_id: int):
 
 # Server-to-server endpoints, and the authorization endpoint, whose POST is an authorization
 # request from another site (the consent decision it also receives is checked in the view).
-for _view in (token, userinfo, authorize):
+for _view in (token, userinfo, revoke, authorize):
     csrf.exempt(_view)

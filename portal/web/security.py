@@ -3,11 +3,22 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, request
+from flask import Flask, request, session
+from flask.sessions import SecureCookieSessionInterface
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "font-src 'self'; connect-src 'self' {bridge}; object-src 'none'; base-uri 'none'; "
        "frame-ancestors 'none'; form-action 'self'")
+
+
+class KioskStrictSessions(SecureCookieSessionInterface):
+    """The session cookie is SameSite=Lax for single sign-on from partners, but a kiosk's
+    stays Strict: a shared terminal never follows another site's link into a session."""
+
+    def get_cookie_samesite(self, app: Flask) -> str | None:
+        if session.get("kiosk") or session.get("kiosk_id"):
+            return "Strict"
+        return super().get_cookie_samesite(app)
 
 
 def init_app(app: Flask) -> None:

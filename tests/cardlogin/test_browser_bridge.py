@@ -88,6 +88,16 @@ class CardLogin:
     def wait_bridge_closed(self) -> None:
         wait(self.driver).until(lambda d: len(d.window_handles) == 1)
 
+    def sign_in(self, pin: str, start_path: str = "/auth/login", lands_on: str = "/") -> None:
+        """The whole card sign-in of a bound card: bridge, origin, PIN, back to the portal."""
+        self.open_bridge(start_path)
+        self.confirm_origin()
+        self.type_pin(pin)
+        self.submit_pin()
+        self.to_portal()
+        self.wait_for_path(lands_on)
+        self.wait_bridge_closed()
+
 
 def test_resident_signs_in_at_home_through_the_bridge(page, start_bridge, client, hanako, hanako_card,
                                                       card_on_reader, live_server):

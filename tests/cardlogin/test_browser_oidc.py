@@ -5,8 +5,11 @@ agrees on the consent screen and lands on the partner's callback; openid-client 
 code and validates the ID token (signature, nonce, auth_time against max_age, acr)."""
 from __future__ import annotations
 
+import html
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
+
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 from selenium.webdriver.common.by import By
@@ -20,11 +23,18 @@ from tests.oidc.openid_client import OpenIdClient, path_of
 pytestmark = [pytest.mark.browser, pytest.mark.card]
 
 
-class _Callback(BaseHTTPRequestHandler):
+class _Partner(BaseHTTPRequestHandler):
+    """The partner's site: /callback says it was reached; /start?to=URL is a page with a
+    link to URL (a partner's "sign in with the portal" button)."""
+
     def do_GET(self):  # noqa: N802 (http.server's name)
-        body = "連携先サービス: ログインを受け付けました".encode()
+        query = parse_qs(urlsplit(self.path).query)
+        if "to" in query:
+            body = f'<a id="go" href="{html.escape(query["to"][0])}">窓口でログイン</a>'.encode()
+        else:
+            body = "連携先サービス: ログインを受け付けました".encode()
         self.send_response(200)
-        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Type", "text/html; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -35,11 +45,12 @@ class _Callback(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def partner_callback():
-    """The partner's redirect URI: a loopback page that only says it was reached."""
-    server = HTTPServer(("127.0.0.1", 0), _Callback)
+    """The partner's redirect URI, on `localhost`: another site than the portal's
+    127.0.0.1 (ports do not make sites; host names do)."""
+    server = HTTPServer(("127.0.0.1", 0), _Partner)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/callback"
+    yield f"http://localhost:{server.server_port}/callback"
     server.shutdown()
     thread.join(5)
 
@@ -57,14 +68,8 @@ def test_partner_signs_in_a_resident_with_the_card_in_chromium(
     request = partner.authorize(scope="openid profile", max_age="600")
 
     start_bridge()
-    login = CardLogin(page)
-    login.open_bridge(path_of(request["url"]))  # signed out: the provider asks for the card
-    login.confirm_origin()
-    login.type_pin(PIN)
-    login.submit_pin()
-    login.to_portal()
-    login.wait_for_path("/oidc/authorize")  # the request resumes after the sign-in
-    login.wait_bridge_closed()
+    # Signed out: the provider asks for the card; the request resumes after the sign-in.
+    CardLogin(page).sign_in(PIN, start_path=path_of(request["url"]), lands_on="/oidc/authorize")
     driver = page.driver
     assert "こうち子育てアプリ" in driver.page_source
     page.shot("oidc-consent")
@@ -77,3 +82,32 @@ def test_partner_signs_in_a_resident_with_the_card_in_chromium(
     assert "pin" in answer["claims"]["amr"]
     assert answer["userinfo"]["name"] == "高知\u3000花子"
     assert PIN not in driver.current_url
+
+
+def test_a_link_from_the_partners_site_carries_the_residents_session(
+        app, db, page, start_bridge, client, city, hanako, hanako_card, card_on_reader,
+        live_server, partner_callback, openid_client_script):  # noqa: F811
+    """Single sign-on: signed in at the portal, the resident follows the partner's link (a
+    cross-site top-level navigation) and is not asked to sign in again (SameSite=Lax)."""
+    bind_in_advance(client, hanako_card)
+    app.config["OIDC_ISSUER"] = live_server
+    with db.transaction(city.id) as s:
+        new = register_client(s, city.id, "こうち子育てアプリ", [partner_callback])
+    partner = OpenIdClient(openid_client_script, live_server, new.client.client_id, new.secret,
+                           partner_callback)
+    start_bridge()
+    CardLogin(page).sign_in(PIN)
+    driver = page.driver
+    session_cookie = next(c for c in driver.get_cookies() if c["name"].startswith("__Host-"))
+    assert session_cookie["sameSite"] == "Lax"
+
+    request = partner.authorize(scope="openid")
+    origin = partner_callback.rsplit("/", 1)[0]
+    driver.get(f"{origin}/start?to={quote(request['url'], safe='')}")
+    page.follow(driver.find_element(By.ID, "go"))
+    assert urlsplit(driver.current_url).path == "/oidc/authorize"
+    assert "同意して連携する" in driver.page_source  # signed in: no card login asked
+    page.follow(driver.find_element(By.CSS_SELECTOR, 'button[name="decision"][value="allow"]'))
+    wait(driver).until(lambda d: d.current_url.startswith(partner_callback))
+    answer = partner.grant(request, driver.current_url)
+    assert "error" not in answer, answer["error"]

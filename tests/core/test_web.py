@@ -42,8 +42,17 @@ def test_post_without_csrf_token_is_refused_in_japanese(client):
     assert "有効期限" in response.get_data(as_text=True)
 
 
-def test_session_cookie_is_secure_httponly_strict(client, sign_in_as, make_city, make_resident):
+def test_session_cookie_is_secure_httponly_lax(client, sign_in_as, make_city, make_resident):
     sign_in_as(make_resident(make_city()))
+    cookie = client.get("/me/").headers.get("Set-Cookie", "")
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_kiosk_session_cookie_stays_strict(app, client, sign_in_as, make_city, make_resident):
+    app.config["KIOSKS"] = {"nankoku-chuo": {"municipality": "392049", "name": "南国市立中央公民館"}}
+    sign_in_as(make_resident(make_city()), kiosk=True)
+    with client.session_transaction() as sess:
+        sess["kiosk_id"] = "nankoku-chuo"
     cookie = client.get("/me/").headers.get("Set-Cookie", "")
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
 

@@ -117,8 +117,10 @@ class RelyingParty:
 
 def consent(http, path: str, decision="allow", method="GET", data=None):
     """Show the consent screen (asked by GET, or by POST with `data`), then post the
-    decision with the page's CSRF token."""
+    decision with the page's CSRF token; a remembered consent answers without a screen."""
     page = http.open(path, method=method, data=data)
+    if page.status_code == 302 and "/auth/login" not in page.headers["Location"]:
+        return page  # agreed before: the provider answers at once
     assert page.status_code == 200, page.get_data(as_text=True)
     body = page.get_data(as_text=True)
     form = re.search(r'<form method="post" action="([^"]*/oidc/authorize[^"]*)">\s*'

@@ -119,3 +119,16 @@ def test_authorization_endpoint_answers_bad_requests_without_a_5xx(rp, resident,
     for path in variants:
         response = rp.http.get(path)
         assert response.status_code < 500, (path, response.status_code)
+
+
+def test_revocation_endpoint_answers_bad_requests_with_rfc_errors(rp):
+    """RFC 7009: an unknown token is revoked 'successfully' (200); anything else malformed
+    is an RFC 6749 error in JSON, never a 5xx."""
+    auth = {"Authorization": basic(rp.client_id, rp.secret)}
+    assert rp.http.post("/oidc/revoke", data={"token": "unknown"}, headers=auth).status_code == 200
+    for headers, form in _token_requests(rp) + [(auth, {}), (auth, {"token": "t", "token_type_hint": "x"})]:
+        response = rp.http.post("/oidc/revoke", data=form, headers=headers)
+        assert response.status_code in (200, 400, 401), (headers, form, response.status_code)
+        assert response.is_json, (headers, form)
+        if response.status_code != 200:
+            assert response.get_json()["error"] in RFC6749_ERRORS | {"unsupported_token_type"}

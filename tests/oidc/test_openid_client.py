@@ -99,3 +99,27 @@ def test_openid_client_caching_the_jwks_never_misses_a_key_across_a_rotation(
     assert sign_in() == old_kid and cached() == {old_kid, new_kid}
     age_keys(db, 86400)  # a day later the new key signs; the cached JWKS already has it
     assert sign_in() == new_kid
+
+
+@pytest.mark.parametrize("auth", ["basic", "post"])
+def test_openid_client_revokes_its_access_token(make_openid_client, cities, resident, sign_in_as,
+                                                auth):
+    orp = make_openid_client(cities[0], client_id=IDS[1], auth=auth)
+    request, callback = sign_in_through(orp, sign_in_as(resident))
+    answer = orp.grant(request, callback)
+    access_token, sub = answer["tokens"]["access_token"], answer["claims"]["sub"]
+    assert orp.ok("discover")["metadata"]["revocation_endpoint"].endswith("/oidc/revoke")
+    assert orp.ok("revoke", token=access_token, hint="access_token") == {"revoked": True}
+    refused = orp.run("userinfo", access_token=access_token, sub=sub)
+    assert refused["error"]["status"] == 401
+
+
+def test_revocation_of_another_clients_token_changes_nothing(make_openid_client, cities, resident,
+                                                             sign_in_as):
+    mine = make_openid_client(cities[0], client_id=IDS[0])
+    theirs = make_openid_client(cities[0], client_id=IDS[1])
+    request, callback = sign_in_through(mine, sign_in_as(resident))
+    answer = mine.grant(request, callback)
+    assert "error" in theirs.run("revoke", token=answer["tokens"]["access_token"])
+    assert mine.ok("userinfo", access_token=answer["tokens"]["access_token"],
+                   sub=answer["claims"]["sub"])["userinfo"]["sub"]
