@@ -125,6 +125,8 @@ def snapshot_storage(db: Session, services: list[str], when: datetime | None = N
     following = first.replace(year=first.year + first.month // 12, month=first.month % 12 + 1)
     totals: dict[int, dict[str, int]] = {}
     for mid, tables in storage_by_city(db).items():
+        if mid is None:
+            continue  # rows of no city (a refused sign-in's record): nobody's storage
         for table, rows in tables.items():
             service = service_of(table, services)
             totals.setdefault(mid, {})[service] = totals.get(mid, {}).get(service, 0) + rows

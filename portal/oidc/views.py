@@ -331,7 +331,6 @@ def withdraw(consent_id: int):
     withdraw_consent(session, found[0])
     log_access(session, current_viewer().id, "delete", resource,
                WITHDRAW_PURPOSE % {"client": name})
-    session.commit()
     flash(_("「%(client)s」との連携をやめました。", client=name), "info")
     return redirect(url_for("oidc.connections"))
 

@@ -102,7 +102,19 @@ def refuse_nul_in_fields() -> None:
     for multi in fields:
         for key, values in multi.lists():
             if "\x00" in key or any("\x00" in value for value in values):
-                abort(400)
+                return _refusal()
+    return None
+
+
+# Server-to-server endpoints whose clients expect an RFC 6749 error object, not a page.
+OAUTH_ENDPOINTS = frozenset({"oidc.token", "oidc.revoke", "oidc.userinfo"})
+
+
+def _refusal():
+    if request.endpoint in OAUTH_ENDPOINTS:
+        return {"error": "invalid_request",
+                "error_description": "a NUL character in a parameter"}, 400
+    abort(400)
 
 
 def init_app(app: Flask) -> None:

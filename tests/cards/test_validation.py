@@ -18,6 +18,14 @@ from portal.cards.validation import SIGNING_POLICY_OID, TokenValidator
 NOW = dt.datetime.now(dt.timezone.utc)
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _now(card_pki):
+    """'Now' is taken when these tests run, after the test PKI was made: taken at import, a
+    long run made the PKI's certificates look not yet valid."""
+    global NOW
+    NOW = dt.datetime.now(dt.timezone.utc)
+
+
 def auth_cert(profile) -> x509.Certificate:
     return x509.load_der_x509_certificate(profile.auth.certificate)
 

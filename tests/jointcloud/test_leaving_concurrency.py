@@ -41,7 +41,7 @@ def add_person(s, city, n: int) -> Resident:
 
 @pytest.fixture
 def two_cities(committed_database_url, card_pki):
-    app = create_app({"ENV": "production", "SECRET_KEY": TEST_SECRET, "TESTING": True,
+    app = create_app({"ENV": "production", "SECRET_KEY": TEST_SECRET, "TESTING": True, "OIDC_ISSUER": "https://localhost",
                       "DATABASE_URL": without_waiting(committed_database_url), **card_settings(card_pki)})
     database = app.extensions["madoguchi.db"]
     with database.transaction() as s:
