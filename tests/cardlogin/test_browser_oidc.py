@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import html
 import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -39,6 +39,8 @@ class _Partner(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    timeout = 5  # seconds a connection may stay silent
+
     def log_message(self, *args):
         pass
 
@@ -47,7 +49,10 @@ class _Partner(BaseHTTPRequestHandler):
 def partner_callback():
     """The partner's redirect URI, on `localhost`: another site than the portal's
     127.0.0.1 (ports do not make sites; host names do)."""
-    server = HTTPServer(("127.0.0.1", 0), _Partner)
+    # threading, with a read timeout: a browser's speculative connection that never sends a
+    # request must not hold up the server (and its shutdown at teardown)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Partner)
+    server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://localhost:{server.server_port}/callback"
