@@ -29,7 +29,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 # SQLite's extended result codes (Python 3.11 exposes them on the exception)
-SQLITE_BUSY_SNAPSHOT = 517
+SQLITE_BUSY, SQLITE_BUSY_SNAPSHOT = 5, 517
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _LOG_ROWS_PER_INSERT = 500  # 12 columns each: well under SQLite's bound-parameter limit
@@ -56,9 +56,12 @@ class RetryUnitOfWork(Exception):
 
 
 def is_busy_snapshot(error: BaseException) -> bool:
+    """A read transaction lost the race for SQLite's write lock: its snapshot is stale
+    (SQLITE_BUSY_SNAPSHOT), or another connection held the lock while it tried to upgrade,
+    which SQLite refuses at once, without waiting, to avoid a deadlock (SQLITE_BUSY)."""
     orig = getattr(error, "orig", None)
     return (isinstance(error, OperationalError)
-            and getattr(orig, "sqlite_errorcode", None) == SQLITE_BUSY_SNAPSHOT)
+            and getattr(orig, "sqlite_errorcode", None) in (SQLITE_BUSY, SQLITE_BUSY_SNAPSHOT))
 
 
 class UnitOfWork:
@@ -197,8 +200,8 @@ class UnitOfWork:
         except OperationalError as error:
             session.rollback()
             self._log_done = self._deferred_done = 0
-            if not is_busy_snapshot(error):
-                raise
+            if not is_busy_snapshot(error) or self.may_write:
+                raise  # an IMMEDIATE unit already waited its busy timeout for the lock
             if session.info.get("wrote"):
                 raise RetryUnitOfWork() from error
             # Only deferred writes were pending, and they depend on nothing read: write

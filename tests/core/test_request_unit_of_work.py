@@ -250,7 +250,9 @@ def test_reading_pages_do_not_wait_for_a_writer(app, client, sign_in_as, family)
     answers: list[int] = []
 
     def read_pages():
-        for path in ("/", "/sessions/", "/services/maternal_health/"):
+        # (a page that logs a read waits for the lock only for its log insert at the end,
+        # as it should: test_a_logged_page_reads_first_and_writes_once_at_the_end)
+        for path in ("/", "/sessions/"):
             answers.append(client.get(path).status_code)
     reader = threading.Thread(target=read_pages)
     reader.start()
