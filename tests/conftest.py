@@ -23,6 +23,21 @@ from portal.plugins import load_plugins
 TEST_SECRET = "test-secret-key-not-for-production-0123456789"
 
 
+def pytest_collection_modifyitems(config, items):
+    """The PostgreSQL run (MADOGUCHI_TEST_DATABASE_URL) runs the tests that use a database;
+    those that use none (card APDUs, PDF layout, parsers…) gave their answer in the SQLite
+    run and would only repeat it. MADOGUCHI_TEST_EVERY_TEST=1 runs them all again."""
+    if not os.environ.get("MADOGUCHI_TEST_DATABASE_URL") \
+            or os.environ.get("MADOGUCHI_TEST_EVERY_TEST"):
+        return
+    uses_database = [item for item in items
+                     if "database_url" in getattr(item, "fixturenames", ())]
+    if len(uses_database) < len(items):
+        config.hook.pytest_deselected(
+            items=[item for item in items if item not in set(uses_database)])
+        items[:] = uses_database
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> str:
     url = os.environ.get("MADOGUCHI_TEST_DATABASE_URL")
