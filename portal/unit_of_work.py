@@ -5,7 +5,7 @@ After pyramid_tm (warehouse): the request's session is `get_db()`; when the view
 answered, `finish()` commits, unless the request ended in an exception (then everything is
 rolled back). Writes that do not depend on what the request read — access-log rows and the
 session's `last_seen` — are *deferred*: kept in the unit of work and written together
-just before the commit, the access log as one multi-row INSERT.
+just before the commit, the access log as one INSERT given all its rows (executemany).
 
 SQLite: a request that may only read (GET, HEAD, OPTIONS) begins DEFERRED, so its reads
 never take the write lock and never wait for a writer (WAL). Its deferred writes then
@@ -32,7 +32,6 @@ from sqlalchemy.orm import Session
 SQLITE_BUSY, SQLITE_BUSY_SNAPSHOT = 5, 517
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-_LOG_ROWS_PER_INSERT = 500  # 12 columns each: well under SQLite's bound-parameter limit
 
 
 @dataclass(frozen=True)
@@ -158,10 +157,12 @@ class UnitOfWork:
             self._deferred_done = len(self.deferred)
             rows = self.log_rows[self._log_done:]
             if rows:
+                # One prepared INSERT given every row (DBAPI executemany: sqlite3 steps it in
+                # C, psycopg pipelines it in one round trip). Not INSERT … VALUES (…), (…):
+                # SQLAlchemy compiles a multi-VALUES statement anew for every call, which
+                # cost 9.5 ms for one row against 0.15 ms (SQLite; /work bench in the log).
                 from portal.audit.models import AccessLogEntry
-                for start in range(0, len(rows), _LOG_ROWS_PER_INSERT):
-                    session.execute(insert(AccessLogEntry).values(
-                        rows[start:start + _LOG_ROWS_PER_INSERT]))
+                session.execute(insert(AccessLogEntry.__table__), rows)
             self._log_done = len(self.log_rows)
         finally:
             session.info["deferring"] = False
