@@ -17,6 +17,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import (DeclarativeBase, Mapped, ORMExecuteState, Session, declared_attr,
                             mapped_column, sessionmaker, with_loader_criteria)
 
+from portal.writer_turn import WriterTurn, give_back
+
 # Stable constraint names so Alembic migrations behave the same on SQLite and PostgreSQL.
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -27,6 +29,7 @@ NAMING = {
 }
 
 ALL_MUNICIPALITIES = "all_municipalities"
+TURN_OF = "madoguchi.turn_of"   # a SQLite connection's WriterTurn, in its pool record's info
 
 
 class Base(DeclarativeBase):
@@ -67,7 +70,37 @@ def make_engine(url: str) -> Engine:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
+        _writers_take_turns(engine)
     return engine
+
+
+def _writers_take_turns(engine: Engine) -> None:
+    """A file database's writers queue for its write lock (portal.writer_turn)."""
+    path = engine.url.database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    turn = WriterTurn(path, timeout=30)
+
+    def connect(_dbapi_connection, record) -> None:
+        record.info[TURN_OF] = turn
+
+    def ended(conn) -> None:
+        give_back(conn.info)
+
+    def reset(_dbapi_connection, record, _reset_state) -> None:
+        give_back(record.info)   # a connection back in the pool holds no turn
+
+    event.listen(engine, "connect", connect)
+    event.listen(engine, "commit", ended)
+    event.listen(engine, "rollback", ended)
+    event.listen(engine, "reset", reset)
+
+
+def take_writer_turn(connection) -> None:
+    """Before the first write of a transaction that began deferred (SQLite)."""
+    turn = connection.info.get(TURN_OF)
+    if turn is not None:
+        turn.take(connection.info)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -81,6 +114,8 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 def _sqlite_begin(conn) -> None:
     deferred = conn.get_execution_options().get("sqlite_deferred")
+    if not deferred:
+        take_writer_turn(conn)
     conn.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
 
 

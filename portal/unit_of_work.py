@@ -28,6 +28,8 @@ from sqlalchemy import event, insert
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from portal.db import take_writer_turn
+
 # SQLite's extended result codes (Python 3.11 exposes them on the exception)
 SQLITE_BUSY, SQLITE_BUSY_SNAPSHOT = 5, 517
 
@@ -196,6 +198,8 @@ class UnitOfWork:
     def _commit(self) -> None:
         session = self.session
         try:
+            if not self.may_write and self.has_unwritten and not session.info.get("wrote"):
+                take_writer_turn(session.connection())   # queue for the write lock
             self.write_deferred()
             session.commit()
         except OperationalError as error:
