@@ -20,14 +20,17 @@ DEMO_PIN, DEMO_CARD_PASSWORD = "1234", "DEMO2026"
 # home one (35980): scripts/run-demo.sh starts both.
 KIOSK_BRIDGE = "http://127.0.0.1:35981"
 
-# 全国地方公共団体コード and 2015 census populations (国勢調査 平成27年).
+# 全国地方公共団体コード and 2015 census populations (国勢調査 平成27年). `locality`: the
+# prefecture and city a JPKI certificate names (signing subject L=, L=; the CRL partition of
+# its distribution point), written as J-LIS writes them.
 DEMO_CITIES = (
     {"code": "392049", "name": "南国市", "name_en": "Nankoku", "population": 47982,
-     "services": ["maternal_health", "medication", "convenience_issuance"]},
+     "services": ["maternal_health", "medication", "convenience_issuance"],
+     "locality": ("Kochi-ken", "Nankoku-shi")},
     {"code": "392111", "name": "香南市", "name_en": "Konan", "population": 32961,
-     "services": ["maternal_health", "medication"]},
+     "services": ["maternal_health", "medication"], "locality": ("Kochi-ken", "Konan-shi")},
     {"code": "392120", "name": "香美市", "name_en": "Kami", "population": 27513,
-     "services": ["medication", "convenience_issuance"]},
+     "services": ["medication", "convenience_issuance"], "locality": ("Kochi-ken", "Kami-shi")},
 )
 
 DEMO_STAFF = (
@@ -179,7 +182,7 @@ def build_demo_cards(database, instance: Path) -> list[Path]:
     from portal.tenancy.models import Municipality
     from smartcard.testpki import TestPKI
     pki = TestPKI.create(instance / "pki")
-    pki.write_crls()
+    locality = {c["code"]: c["locality"] for c in DEMO_CITIES}
     paths = []
     with database.transaction() as s:
         cities = s.scalars(select(Municipality).order_by(Municipality.code)).all()
@@ -196,10 +199,11 @@ def build_demo_cards(database, instance: Path) -> list[Path]:
                 profile = pki.issue_card(
                     name=person.name, birth_date=person.birth_date, address=person.address,
                     sex=person.sex.value, pin=DEMO_PIN, password=DEMO_CARD_PASSWORD,
-                    path=instance / "cards" / name)
+                    partition=locality[city.code], path=instance / "cards" / name)
                 paths.append(profile.path)
                 if index == 0:
                     _bind(s, pki, profile, city, person)
+    pki.write_crls()  # after the cards: one CRL partition per city that issued one
     return paths
 
 

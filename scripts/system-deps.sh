@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Debian packages Madoguchi needs beyond Python: the PC/SC stack and the virtual reader
-# driver (card side), the headless browser (page tests), PDF tools, Japanese fonts and
+# driver (card side), OpenSC (the tests check the virtual card as OpenSC's JPKI driver sees
+# a real one), the headless browser (page tests), PDF tools, Japanese fonts and
 # wrk (bench/load.py).
 # Installs what is missing when run as root; otherwise says what to install.
 set -euo pipefail
-PACKAGES=(pcscd vsmartcard-vpcd libpcsclite-dev swig pcsc-tools
+PACKAGES=(pcscd vsmartcard-vpcd libpcsclite-dev swig pcsc-tools opensc
           chromium chromium-driver poppler-utils fonts-ipaexfont-gothic fonts-ipaexfont-mincho
           softhsm2 wrk)  # softhsm2: the seal key in an HSM; wrk: bench/load.py
 missing=()

@@ -2,6 +2,13 @@
 
 JPKI_AID = bytes.fromhex("D392F000260100000001")
 CARD_INFO_AID = bytes.fromhex("D39210003100010104" "08")  # 券面事項入力補助AP
+# Applets the project never uses; the virtual card answers their SELECT as a real card does.
+CARD_CHECK_AID = bytes.fromhex("D39210003100010104" "02")  # 券面事項確認AP
+JUKI_AID = bytes.fromhex("D39210003100010104" "01")  # 住基AP
+
+# What a contact reader sees (the one ATR in OpenSC's JPKI driver table, card-jpki.c): T=1,
+# so it ends with the TCK check byte (14, the XOR of every byte after TS).
+CONTACT_ATR = bytes.fromhex("3BE000FF8131FE4514")
 
 # JPKI AP elementary files
 EF_AUTH_CERT = 0x000A

@@ -13,13 +13,16 @@ import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .constants import CONTACT_ATR
+
 PROFILE_VERSION = 1
 
 AUTH_PIN_TRIES = 3
 SIGNING_PASSWORD_TRIES = 5
 CARD_INFO_PIN_TRIES = 3
-
-
+# The ATR profiles were written with before the virtual card answered the real one: it lacked
+# TC1 (FF) and the TCK, so OpenSC's ATR table did not know it. Read back as the real one.
+OLD_DEFAULT_ATR = bytes.fromhex("3BE0008131FE45")
 
 @dataclass
 class KeyPair:
@@ -73,7 +76,7 @@ class CardProfile:
     pin: str
     password: str
     label: str = "JPKIAPICCTOKEN2"
-    atr: bytes = bytes.fromhex("3BE0008131FE45")
+    atr: bytes = CONTACT_ATR
     extended_length: bool = True
     counters: PinCounters = field(default_factory=PinCounters)
     meta: dict = field(default_factory=dict)  # serials, partition, kana: for people, not the card
@@ -105,7 +108,7 @@ class CardProfile:
             pin=data["pin"],
             password=data["password"],
             label=data.get("label", "JPKIAPICCTOKEN2"),
-            atr=bytes.fromhex(data.get("atr", "3BE0008131FE45")),
+            atr=_atr(data.get("atr")),
             extended_length=data.get("extended_length", True),
             counters=PinCounters(**data.get("counters", {})),
             meta=data.get("meta", {}),
@@ -134,3 +137,9 @@ class CardProfile:
         """Save after a PIN counter changed, if the profile lives in a file."""
         if self.path is not None:
             self.save()
+
+
+def _atr(saved: str | None) -> bytes:
+    """The profile's ATR: the real card's unless the profile chose another reader's."""
+    atr = bytes.fromhex(saved) if saved else CONTACT_ATR
+    return CONTACT_ATR if atr == OLD_DEFAULT_ATR else atr

@@ -30,6 +30,11 @@ SW_CLA = b"\x6e\x00"
 SW_WRONG_DATA = b"\x6a\x80"
 
 MY_NUMBER_EF = 0x0001  # card-side only: the library never names it
+# 券面事項確認AP: birth date (0001), the face entries (0002) and the My Number (0005) are read
+# only after 照合番号A or B, which the project never holds. The virtual card keeps nothing
+# there and refuses every read with 69 82, as a real card does before those numbers.
+CARD_CHECK_EFS = (0x0001, 0x0002, 0x0005)
+CARD_CHECK_NUMBER_A_EF = 0x0013  # never verifiable here: the guard of those files
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,7 @@ class VirtualMyNumberCard:
             (c.CARD_INFO_AID, MY_NUMBER_EF): c.EF_CARD_INFO_PIN,
             (c.CARD_INFO_AID, c.EF_BASIC_FOUR): c.EF_CARD_INFO_PIN,
             (c.CARD_INFO_AID, 0x0003): c.EF_CARD_INFO_PIN,
+            **{(c.CARD_CHECK_AID, ef): CARD_CHECK_NUMBER_A_EF for ef in CARD_CHECK_EFS},
         }
         self.reset()
 
@@ -111,7 +117,9 @@ class VirtualMyNumberCard:
             c.EF_BASIC_FOUR: encode_basic_four(info.name, info.address, info.birth_date, info.sex),
             0x0003: b"\x33\x82\x01\x00" + b"\x00" * 256,  # issuer signature record (dummy)
         }
-        return {c.JPKI_AID: jpki, c.CARD_INFO_AID: card_info}
+        # The other applets of a real card answer SELECT; the 住基AP shows no file at all.
+        return {c.JPKI_AID: jpki, c.CARD_INFO_AID: card_info,
+                c.CARD_CHECK_AID: dict.fromkeys(CARD_CHECK_EFS, b""), c.JUKI_AID: {}}
 
     # -- APDU dispatch ------------------------------------------------------------
 

@@ -5,6 +5,7 @@ why not. Runs the real executable in a folder of its own (the embedded default i
 whichever database the rest of the suite uses)."""
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -66,6 +67,31 @@ def test_demo_builds_the_embedded_default(demo_env):
     assert residents >= 45
     again = run("demo", "--residents", "15", env=demo_env)      # a second run changes nothing
     assert "作成済み" in again.stdout
+
+
+def test_each_demo_card_names_its_city_and_the_city_has_its_crl(demo_env):
+    """As J-LIS issues them: the signing certificate's subject names the holder's prefecture
+    and city (L=, L=), both certificates point to that city's CRL partition, and the demo PKI
+    publishes that partition's CRL, which the demo portal loads."""
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+    instance = Path(demo_env["MADOGUCHI_INSTANCE_PATH"])
+    loaded = (instance / "demo.toml").read_text(encoding="utf-8")
+    for code, city in (("392049", "Nankoku-shi"), ("392111", "Konan-shi"), ("392120", "Kami-shi")):
+        card = json.loads((instance / "cards" / f"{code}.json").read_text(encoding="utf-8"))
+        signing = x509.load_der_x509_certificate(base64.b64decode(card["signing"]["certificate"]))
+        localities = [a.value for a in signing.subject.get_attributes_for_oid(NameOID.LOCALITY_NAME)]
+        assert localities == ["Kochi-ken", city], code
+        for kind in ("auth", "signing"):
+            cert = x509.load_der_x509_certificate(base64.b64decode(card[kind]["certificate"]))
+            point = cert.extensions.get_extension_for_class(x509.CRLDistributionPoints).value[0]
+            partition = point.full_name[0].value.rfc4514_string()
+            assert f"OU={city},OU=Kochi-ken" in partition, (code, kind, partition)
+            crl = instance / "pki" / "crl" / f"{kind}-g2-Kochi_ken-{city.replace('-', '_')}.crl"
+            assert crl.exists() and f'"{crl}"' in loaded, (code, kind)
+            idp = x509.load_der_x509_crl(crl.read_bytes()).extensions.get_extension_for_class(
+                x509.IssuingDistributionPoint).value
+            assert idp.full_name[0].value.rfc4514_string() == partition
 
 
 def test_the_demo_portal_serves_the_japanese_home_page(demo_env):

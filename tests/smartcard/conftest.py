@@ -115,6 +115,16 @@ def card_server(pcsc_stack, profile):
     stop(server, READER_A, pcsc_stack)
 
 
+@pytest.fixture(scope="module")
+def module_card(pcsc_stack, issued) -> CardProfile:
+    """One fresh card in reader A for a whole module: for tools that connect afresh on
+    every call (OpenSC), and tests that leave the card as they found it."""
+    profile = fresh_copy(issued)
+    server = serve(profile, PORT_A, READER_A, pcsc_stack)
+    yield profile
+    stop(server, READER_A, pcsc_stack)
+
+
 @pytest.fixture
 def pcsc_card(pcsc_stack, card_server):
     """A JPKICard on the PC/SC transport to reader A."""

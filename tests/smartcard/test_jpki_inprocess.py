@@ -221,3 +221,33 @@ def test_library_refuses_to_select_unlisted_card_info_files(transport):
     assert not hasattr(constants, "EF_MY_NUMBER")
     public = [name for name in dir(JPKICard) if not name.startswith("_")]
     assert not [name for name in public if "my_number" in name or "individual_number" in name]
+
+
+def test_the_virtual_card_answers_the_real_contact_atr(profile):
+    atr = VirtualMyNumberCard(profile).atr
+    assert atr == bytes.fromhex("3BE000FF8131FE4514")    # OpenSC's JPKI table (card-jpki.c)
+    tck = 0
+    for byte in atr[1:]:
+        tck ^= byte
+    assert tck == 0                                      # T=1 indicated: the TCK checks out
+    old = {**profile.to_json(), "atr": "3be0008131fe45"}  # a profile written before
+    assert CardProfile.from_json(old).atr == atr
+    contactless = {**profile.to_json(), "atr": "3b8880010000000000000000"}
+    assert CardProfile.from_json(contactless).atr.hex() == "3b8880010000000000000000"
+
+
+@pytest.mark.parametrize("aid", [constants.CARD_CHECK_AID, constants.JUKI_AID])
+def test_the_other_applets_of_a_real_card_answer_select(virtual_card, aid):
+    select = b"\x00\xa4\x04\x0c\x0a"
+    assert virtual_card.process(select + aid) == b"\x90\x00"
+    assert virtual_card.process(select + bytes.fromhex("D3921000310001010409")) == b"\x6a\x82"
+
+
+def test_the_card_check_applet_refuses_its_files_without_its_numbers(virtual_card):
+    virtual_card.process(b"\x00\xa4\x04\x0c\x0a" + constants.CARD_CHECK_AID)
+    for ef in (b"\x00\x01", b"\x00\x02", b"\x00\x05"):   # birth date, face entries, My Number
+        assert virtual_card.process(b"\x00\xa4\x02\x0c\x02" + ef) == b"\x90\x00"
+        assert virtual_card.process(b"\x00\xb0\x00\x00\x00") == b"\x69\x82"
+    virtual_card.process(b"\x00\xa4\x04\x0c\x0a" + constants.JUKI_AID)
+    assert virtual_card.process(b"\x00\xa4\x02\x0c\x02\x00\x01") == b"\x6a\x82"   # shows nothing
+
