@@ -3,8 +3,8 @@ pregnant) sees her handbook, her children's pages in every immunisation state, h
 medication notebook with a duplicate alert, her certificates and her activity log; the
 nurse has a worklist; the operator has cost lines, a fixed basis and a report.
 
-The demo is built in the test database (SQLite or PostgreSQL) through the same function the
-command calls; tests/core/test_commands.py runs the command itself."""
+The demo is built once, in a database of its own (SQLite or PostgreSQL), through the same
+function the command calls; tests/core/test_commands.py runs the command itself."""
 from __future__ import annotations
 
 import re
@@ -12,15 +12,39 @@ import re
 import pytest
 from sqlalchemy import select
 
-from portal import demo, demo_family
+from portal import create_app, demo, demo_family
+from portal.migrate import upgrade
+from portal.plugins import load_plugins
 from portal.registry.models import Resident
 from portal.staff.models import StaffAccount
 from portal.tenancy.models import Municipality
+from tests.conftest import TEST_SECRET, card_settings, database_of_its_own
+
+
+@pytest.fixture(scope="module")
+def demo_app(database_url, card_pki, tmp_path_factory):
+    """The demo, built once for the module (the build takes seconds) in a database of its
+    own that every test here reads; what the tests write (sign-ins, access-log rows) adds
+    to it and changes nothing they look for."""
+    with database_of_its_own(database_url, tmp_path_factory.mktemp("demo") / "demo.sqlite") as url:
+        upgrade(url, load_plugins())
+        application = create_app({"ENV": "production", "SECRET_KEY": TEST_SECRET, "TESTING": True,
+                                  "DATABASE_URL": url, "OIDC_ISSUER": "https://localhost",
+                                  **card_settings(card_pki)})
+        database = application.extensions["madoguchi.db"]
+        assert demo.build_demo(database, residents=12, seed=7)
+        yield application
+        database.engine.dispose()
 
 
 @pytest.fixture
-def built(db):
-    assert demo.build_demo(db, residents=12, seed=7)
+def app(demo_app):
+    return demo_app
+
+
+@pytest.fixture(scope="module")
+def built(demo_app):
+    db = demo_app.extensions["madoguchi.db"]
     with db.transaction() as s:
         city = s.scalar(select(Municipality).where(Municipality.code == "392049"))
     with db.transaction(city.id) as s:
