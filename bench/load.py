@@ -117,7 +117,20 @@ def portal_settings(url: str, pki, instance: Path) -> dict:
     return {"ENV": "production", "SECRET_KEY": SECRET, "DATABASE_URL": url,
             "CARD_TRUST_ANCHORS": [str(pki.directory / f"auth-ca-g{g}.pem") for g in (1, 2)],
             "CARD_CRLS": crls, "PUBLIC_ORIGIN": ORIGIN, "INSTANCE_PATH": str(instance),
-            "AUTH_RATE_LIMIT": "10000000/minute", "AUTH_CERT_RATE_LIMIT": "10000000/minute"}
+            "AUTH_RATE_LIMIT": "10000000/minute", "AUTH_CERT_RATE_LIMIT": "10000000/minute",
+            "RATE_LIMIT_STORAGE": rate_limit_storage()}
+
+
+def rate_limit_storage() -> str:
+    """Redis when it answers, as docs/deployment.md has several workers share their counts;
+    else each worker's memory (limits' memory store starts a timer thread on every hit)."""
+    url = os.environ.get("BENCH_RATE_LIMIT_STORAGE", "redis://127.0.0.1:6379")
+    try:
+        import redis
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+        return url
+    except Exception:
+        return "memory://"
 
 
 def as_environ(settings: dict) -> dict:
@@ -557,7 +570,7 @@ def main() -> None:
     scale = Scale.of(args.scale, args.visits)
     print(f"data set: 3 cities × {scale.residents:,} residents, {scale.children:,} children × 15 "
           f"records, {scale.notebooks:,} notebooks × {scale.visits} visits; "
-          f"{date.today()}, {commit()}")
+          f"{date.today()}, {commit()}; rate-limit counts in {rate_limit_storage()}")
     ratios = []
     for label in (("postgres", "sqlite") if args.db == "both" else (args.db,)):
         workdir = Path(tempfile.mkdtemp(prefix=f"madoguchi-load-{label}-"))
