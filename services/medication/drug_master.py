@@ -86,6 +86,10 @@ class CodeMap:
     def loaded(self) -> bool:
         return bool(self.versions)
 
+    def covers(self, kind: str) -> bool:
+        """Whether a loaded master lists codes of this kind (HOT codes: only MEDIS-DC's)."""
+        return any(v.source in PREFERENCE.get(kind, (HOT,)) for v in self.versions)
+
     def structured(self, kind: str, code: str) -> str | None:
         for source in PREFERENCE.get(kind, (HOT,)):
             if (source, kind, code) in self.found:

@@ -460,7 +460,7 @@ def mapping(drug: MedicationDrug, codes) -> tuple[str, str]:
     code = drug.code.strip()
     if drug.code_kind not in MASTER_KINDS or not code:
         return "", ""
-    if codes is None or not codes.loaded:
+    if codes is None or not codes.covers(drug.code_kind):
         return "", NO_MASTER
     mapped = codes.structured(drug.code_kind, code)
     return (mapped, "") if mapped else ("", NOT_IN_MASTER)

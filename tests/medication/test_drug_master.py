@@ -107,6 +107,22 @@ def test_a_load_that_fails_midway_leaves_the_loaded_master(db):
     assert stored(db) == before
 
 
+def test_the_master_is_national_data_shared_by_every_city(db, make_city):
+    """No municipality_id: every city's session reads the same master, an unscoped session
+    may load it (no UnscopedQueryError), and a leaving city's export and storage skip it."""
+    from portal.jointcloud.leaving import city_tables
+    from portal.metering.services import storage_by_city
+    load(db, *fixture(SSK_FIXTURE))
+    wanted = {("2", "620098801")}
+    for city in (make_city("392049", "南国市"), make_city("392111", "香南市")):
+        with db.transaction(city.id) as s:
+            assert drug_master.code_map(s, wanted).structured("2", "620098801") == "1149019F1560"
+    assert not {t.table.name for t in city_tables()} & {"medication_master_code",
+                                                         "medication_master_version"}
+    with db.transaction() as s:
+        assert not any("medication_master_code" in tables for tables in storage_by_city(s).values())
+
+
 # --- on the pages ----------------------------------------------------------------------
 
 @pytest.fixture
@@ -135,6 +151,13 @@ def test_without_a_master_the_page_names_the_pairs_and_why(client, loxoprofen_tw
     assert "期間が重なる次の 6 組は、同じ成分か判断できませんでした。" in body
     assert "ロキソニン錠60mg（はりまや薬局）／ロキソプロフェンNa錠60mg（ごめん駅前薬局）：薬品マスタがないため" in body
     assert "薬品マスタが読み込まれていないため" in body
+
+
+def test_a_hot_code_needs_the_hot_master(client, db, loxoprofen_twice):
+    load(db, *fixture(SSK_FIXTURE))
+    body = client.get(f"{BASE}/people/{loxoprofen_twice.id}/alerts").get_data(as_text=True)
+    assert "ロキソニン錠60mg（はりまや薬局）／ハイペン錠100mg（のいち薬局）：薬品マスタがないため" in body
+    assert body.count("同一成分の重複") == 1
 
 
 def test_with_the_master_the_same_ingredient_is_found_across_code_systems(
