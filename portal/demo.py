@@ -51,6 +51,8 @@ def demo(ctx: Context, residents: int, seed: int) -> None:
     created = build_demo(ctx.db, residents, seed)
     if not created:
         click.echo("デモ環境は作成済みです / demo already present")
+        from portal import demo_family
+        demo_family.add_drug_master(ctx.db)  # a demo built before the master existed gains it
     instance = Path(app.instance_path)
     if not (instance / DEMO_CONFIG).exists():
         cards = build_demo_cards(ctx.db, instance)

@@ -97,6 +97,13 @@ def _get_when_up(url: str, server: subprocess.Popen, wait_s: float = 30) -> str:
 
 def test_drug_master_load_is_idempotent_and_refuses_a_malformed_file(demo_env, tmp_path):
     from services.medication.master_files import HOT_FIXTURE
+    database = Path(demo_env["MADOGUCHI_INSTANCE_PATH"]) / "madoguchi.sqlite"
+    engine = create_engine(f"sqlite:///{database}")
+    with engine.begin() as connection:  # a demo built before the master existed
+        connection.execute(text("DELETE FROM medication_master_code"))
+        connection.execute(text("DELETE FROM medication_master_version"))
+    engine.dispose()
+    run("demo", "--residents", "15", env=demo_env)  # gains the master fixtures
     again = run("medication", "master", "load", str(HOT_FIXTURE), env=demo_env).stdout
     assert "読み込み済みです（変更なし）" in again  # the demo loaded it
     bad = tmp_path / "MEDIS20241130.TXT"
