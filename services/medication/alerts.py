@@ -125,10 +125,10 @@ def overlapping_pairs(dated: list[Course]):
     compared only while they start before `a` ends (not every pair of a long notebook)."""
     dated = sorted(dated, key=lambda c: c.start)
     for index, a in enumerate(dated):
-        for b in dated[index + 1:]:
-            if b.start > a.end:
-                break
-            yield a, b
+        later = index + 1
+        while later < len(dated) and dated[later].start <= a.end:
+            yield a, dated[later]
+            later += 1
 
 
 def compare(a: Course, b: Course) -> tuple[str, str] | None:
