@@ -142,6 +142,9 @@ def version_date(file_name: str, dates: list[date]) -> date:
             return date(*map(int, found.groups()))
         except ValueError:
             pass
+    if not dates:
+        raise MasterFileError([f"版の日付がわかりません。ファイル名に日付（例：MEDIS20241031.TXT）を"
+                               f"含めてください（{file_name}）。"])
     return max(dates)
 
 
@@ -182,6 +185,8 @@ class _Rows:
         return True
 
     def dated(self, line: int, column: str, value: str) -> bool:
+        if not value:  # not every row need say when it changed; a wrong date is an error
+            return True
         day = _date(value)
         if day is None:
             self.problem(line, f"{column}「{value}」は日付（YYYYMMDD）ではありません。")

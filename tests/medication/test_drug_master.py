@@ -74,6 +74,9 @@ def test_a_malformed_file_is_refused_with_line_numbers(db):
         "5行目：更新年月日「20241399」は日付（YYYYMMDD）ではありません。"]
     with pytest.raises(MasterFileError, match="^3行目：CP932 として読めない"):
         read_master(HOT_HEADER + b"\r\n" + hot_row().encode("cp932") + b"\r\n\x82\xff\r\n", "x.TXT")
+    with pytest.raises(MasterFileError, match="版の日付がわかりません"):
+        read_master(hot_file(hot_row(day="")), "hot.TXT")
+    assert read_master(hot_file(hot_row(day="")), "MEDIS20241130.TXT").version_date == date(2024, 11, 30)
     with pytest.raises(MasterFileError, match="どちらの形式でもありません"):
         read_master("JAHISTC08,1\r\n".encode(), "x.csv")
     assert stored(db) == {"versions": [], "codes": 0}
