@@ -192,3 +192,6 @@ def test_with_the_master_the_same_ingredient_is_found_across_code_systems(
     assert "薬品コードが、読み込まれている薬品マスタにありません。" in body and "レセ電 699999999" in body
     current = client.get(f"{BASE}/people/{loxoprofen_twice.id}/current").get_data(as_text=True)
     assert current.count("同一成分の重複") == 2  # beside each of the two loxoprofens
+    english = client.get(f"{BASE}/people/{loxoprofen_twice.id}/alerts?lang=en").get_data(as_text=True)
+    assert "Compared through the drug code master" in english
+    assert "HOT code master (MEDIS-DC), release of 2024-10-31" in english
