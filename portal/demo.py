@@ -54,6 +54,8 @@ def demo(ctx: Context, residents: int, seed: int) -> None:
     created = build_demo(ctx.db, residents, seed)
     if not created:
         click.echo("デモ環境は作成済みです / demo already present")
+        from portal import demo_family
+        demo_family.add_drug_master(ctx.db)  # a demo built before the master existed gains it
     instance = Path(app.instance_path)
     if not (instance / DEMO_CONFIG).exists():
         cards = build_demo_cards(ctx.db, instance)
@@ -89,6 +91,7 @@ def build_demo(database, residents: int, seed: int) -> bool:
                 create_staff(s, city.id, "operator", "運用 共同", DEMO_PASSWORD, ["cloud_operator"],
                              password_hash=shared)
     demo_family.add_handbook(database, cities[0])
+    demo_family.add_drug_master(database)
     demo_family.add_notebook(database, cities[0])
     demo_family.add_certificates(database, cities[0])
     build_operator(database, cities)
@@ -159,6 +162,8 @@ WHAT_TO_TRY = (
      "Handbook: pregnancy timeline; three children's checkups, growth charts, vaccines due, overdue, no longer eligible"),
     ("お薬手帳 /services/medication/: 2つの薬局のアセトアミノフェン（成分の重複の注意）",
      "Medication notebook: acetaminophen from two pharmacies (same-ingredient alert)"),
+    ("お薬手帳の重複投薬の確認: ガスター散をレセ電コードとYJコードで（薬品マスタで同一成分と判定）",
+     "Duplicate check: famotidine under a receipt code and a YJ code (matched through the drug code master)"),
     ("コンビニ交付 /services/convenience_issuance/: 交付済みの住民票と印鑑登録証明書、確認コードで真正性を照会",
      "Certificates issued at a store; check one by its verification code"),
     ("やりとり履歴 /me/access-log/: 保健師がお子さんの記録を更新したことも見えます",

@@ -5,7 +5,8 @@ handbooks cover every state a guardian meets: doses done, due, upcoming, overdue
 longer eligible, checkups on time and one missed, growth charts with a point outside the
 reference band. 美咲 is pregnant (a current handbook with prenatal checkups), her medication
 notebook holds acetaminophen from two pharmacies at the same time (a duplicate-ingredient
-alert), and certificates were issued to her at a store and can be verified. The records are
+alert) and famotidine from both under two code systems (found through the drug code
+master the demo loads), and certificates were issued to her at a store and can be verified. The records are
 written through the services' own functions (range checks, usage metering) and dated
 relative to today, so the demo reads the same whichever day it is built.
 
@@ -221,15 +222,19 @@ def _visit(day: date, pharmacy: str, code: str, drug: str, yj: str, days: int) -
 
 
 def notebook_text(mother: Resident, today: date) -> str:
-    """Two pharmacies' QR codes: acetaminophen from both while the first course runs."""
+    """Two pharmacies' QR codes: acetaminophen from both while the first course runs, and
+    famotidine from both under two code systems (レセ電 at one, YJ at the other), which
+    only the drug code master (`add_drug_master`) recognises as the same ingredient."""
     head = (f"JAHISTC08,1\n1,{mother.family_name} {mother.given_name},2,"
             f"{mother.birth_date:%Y%m%d},,,,,,,\n2,1,ペニシリン系抗生物質で発疹,1\n")
     return (head
             + _visit(today - timedelta(days=12), "はりまや薬局", "0412345", "カロナール錠200",
                      "1141007F1063", 14)
             + "201,2,マグミット錠330mg,3,錠,4,2344009F1032,1,,,\n301,2,1日1回就寝前,14,日分,1,1,,1\n"
+            + "201,3,ガスター散２％,0.4,ｇ,2,610406079,1,,,\n301,3,1日2回朝夕食後,14,日分,1,1,,1\n"
             + _visit(today - timedelta(days=4), "ごめん駅前薬局", "0498765",
                      "アセトアミノフェン錠200mg「JG」", "1141007F1217", 7)
+            + "201,2,ガスター散２％,0.4,ｇ,4,2325003B2029,1,,,\n301,2,1日2回朝夕食後,7,日分,1,1,,1\n"
             + "421,妊娠中のため、市販の痛み止めを飲む前に相談してください,1\n")
 
 
@@ -242,6 +247,16 @@ def add_notebook(database, city) -> None:
         if parsed.errors:
             raise RuntimeError(f"demo notebook does not parse: {parsed.errors}")
         import_document(db, mother.id, parsed.document, "qr", "デモ（薬局のQRコード）")
+
+
+def add_drug_master(database) -> None:
+    """The small master fixtures (the published layouts, a handful of drugs), as a city
+    loads the real files with `madoguchi medication master load`."""
+    from services.medication import drug_master
+    from services.medication.master_files import FIXTURES, read_master
+    for path in sorted(FIXTURES.iterdir()):
+        with database.transaction() as db:
+            drug_master.load(db, read_master(path.read_bytes(), path.name), "demo")
 
 
 # ---------------------------------------------------------------- certificates

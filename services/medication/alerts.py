@@ -4,9 +4,13 @@ pharmacies in overlapping periods. Pure functions over `Course`s, no database.
 What can be told apart depends on the codes the pharmacies sent:
 - YJ (4) and 厚労省 (3) codes carry the ingredient (first 7 characters) and the
   therapeutic class (first 4): compared structurally.
-- レセプト電算 codes (2, 9 digits) are arbitrary numbers: without a drug master they can
-  only be compared exactly; the generic name (一般名) is compared when both give it.
-- Everything else is counted as "not checkable" and the page says so.
+- レセプト電算 codes (2, 9 digits) and HOT codes (6) are arbitrary numbers: the drug code
+  master (services.medication.drug_master) maps them to the 薬価基準収載医薬品コード, which is
+  then compared as above (`Course.mapped_code`). Without a master, or for a code the master
+  does not list, they are only compared exactly; the generic name (一般名) is compared when
+  both give it.
+- Every other overlapping pair is listed as "not checkable", with the reason, and the page
+  says so.
 """
 from __future__ import annotations
 
@@ -14,12 +18,15 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from itertools import combinations
 
 STRUCTURED_KINDS = {"3", "4"}  # 厚労省コード, YJコード
-_STRUCTURED = re.compile(r"[0-9]{4}[0-9A-Z]{3}[A-Z0-9][0-9A-Z]{4}")
+MASTER_KINDS = {"2", "6"}      # レセプト電算コード, HOTコード: need the drug code master
+STRUCTURED_CODE = re.compile(r"[0-9]{4}[0-9A-Z]{3}[A-Z0-9][0-9A-Z]{4}")
+INGREDIENT, THERAPEUTIC_CLASS = 7, 4  # leading characters of a 薬価基準収載医薬品コード / YJ
 
 SAME_INGREDIENT, SAME_CLASS, SAME_DRUG = "same_ingredient", "same_class", "same_drug"
+# Why a pair could not be compared (UncheckedPair.reason).
+NO_MASTER, NOT_IN_MASTER, NO_CODE = "no_master", "not_in_master", "no_code"
 
 
 def normalize(text: str) -> str:
@@ -41,13 +48,17 @@ class Course:
     pharmacy_key: str
     start: date
     end: date | None
+    mapped_code: str = ""  # the 薬価基準収載医薬品コード the drug master gives `code`
+    unmapped: str = ""     # why a code of MASTER_KINDS has none: NO_MASTER, NOT_IN_MASTER
 
     @property
     def structured_code(self) -> str | None:
+        """The code that carries ingredient and class: its own YJ / 厚労省 code, else the
+        one the drug master maps its レセ電 or HOT code to."""
         code = self.code.strip().upper()
-        if self.code_kind in STRUCTURED_KINDS and _STRUCTURED.fullmatch(code):
+        if self.code_kind in STRUCTURED_KINDS and STRUCTURED_CODE.fullmatch(code):
             return code
-        return None
+        return self.mapped_code or None
 
 
 @dataclass(frozen=True)
@@ -55,18 +66,36 @@ class DuplicateAlert:
     """Two courses from different pharmacies that overlap; `basis` says how we know."""
 
     kind: str       # same_ingredient, same_class, same_drug
-    basis: str      # structured_code, exact_code, generic_name, name
+    basis: str      # structured_code, drug_master, exact_code, generic_name, name
     first: Course
     second: Course
     overlap_start: date
     overlap_end: date
 
 
+@dataclass(frozen=True)
+class UncheckedPair:
+    """Two overlapping courses from different pharmacies that could not be compared."""
+
+    first: Course
+    second: Course
+    reason: str     # NO_MASTER, NOT_IN_MASTER, NO_CODE
+
+    @property
+    def unmapped(self) -> list[Course]:
+        """The courses whose code the master would have to map (the page names them)."""
+        return [c for c in (self.first, self.second) if c.unmapped]
+
+
 @dataclass
 class AlertReport:
     alerts: list[DuplicateAlert] = field(default_factory=list)
-    unchecked_pairs: int = 0            # overlapping pairs that need a drug master
+    unchecked: list[UncheckedPair] = field(default_factory=list)
     unknown_period: list[Course] = field(default_factory=list)
+
+    @property
+    def unchecked_pairs(self) -> int:
+        return len(self.unchecked)
 
 
 def course_end(start: date, days: int | None) -> date | None:
@@ -77,30 +106,42 @@ def course_end(start: date, days: int | None) -> date | None:
 def find_duplicates(courses: list[Course]) -> AlertReport:
     """Compare every pair of courses from different pharmacies whose periods overlap."""
     report = AlertReport(unknown_period=[c for c in courses if c.end is None])
-    dated = sorted((c for c in courses if c.end is not None), key=lambda c: c.start)
-    for a, b in combinations(dated, 2):
-        if a.pharmacy_key == b.pharmacy_key or b.start > a.end:
+    for a, b in overlapping_pairs([c for c in courses if c.end is not None]):
+        if a.pharmacy_key == b.pharmacy_key:
             continue
         verdict = compare(a, b)
         if verdict is None:
             continue
-        if verdict == ("unchecked", ""):
-            report.unchecked_pairs += 1
+        if verdict[0] == "unchecked":
+            report.unchecked.append(UncheckedPair(a, b, verdict[1]))
             continue
         report.alerts.append(DuplicateAlert(verdict[0], verdict[1], a, b, max(a.start, b.start),
                                             min(a.end, b.end)))
     return report
 
 
+def overlapping_pairs(dated: list[Course]):
+    """Pairs whose periods overlap, each once: sorted by start, the courses after `a` are
+    compared only while they start before `a` ends (not every pair of a long notebook)."""
+    dated = sorted(dated, key=lambda c: c.start)
+    for index, a in enumerate(dated):
+        later = index + 1
+        while later < len(dated) and dated[later].start <= a.end:
+            yield a, dated[later]
+            later += 1
+
+
 def compare(a: Course, b: Course) -> tuple[str, str] | None:
-    """(kind, basis) when the two are duplicates, ("unchecked", "") when that cannot be
-    told without a drug master, None when they are known to differ."""
+    """(kind, basis) when the two are duplicates, ("unchecked", reason) when that cannot
+    be told, None when they are known to differ. Same ingredient (first 7 characters of the
+    薬価基準 / YJ code) is the alert; same therapeutic class (同効薬, first 4) the softer one."""
     code_a, code_b = a.structured_code, b.structured_code
     if code_a and code_b:
-        if code_a[:7] == code_b[:7]:
-            return SAME_INGREDIENT, "structured_code"
-        if code_a[:4] == code_b[:4]:
-            return SAME_CLASS, "structured_code"
+        basis = "drug_master" if a.mapped_code or b.mapped_code else "structured_code"
+        if code_a[:INGREDIENT] == code_b[:INGREDIENT]:
+            return SAME_INGREDIENT, basis
+        if code_a[:THERAPEUTIC_CLASS] == code_b[:THERAPEUTIC_CLASS]:
+            return SAME_CLASS, basis
         return None
     if a.code and a.code_kind == b.code_kind and a.code.strip() == b.code.strip():
         return SAME_DRUG, "exact_code"
@@ -109,4 +150,4 @@ def compare(a: Course, b: Course) -> tuple[str, str] | None:
         return (SAME_INGREDIENT, "generic_name") if same else None
     if normalize(a.name) == normalize(b.name):
         return SAME_DRUG, "name"
-    return ("unchecked", "")
+    return "unchecked", a.unmapped or b.unmapped or NO_CODE

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.api import Base, TenantScoped
@@ -187,3 +187,41 @@ class MedicationMemo(TenantScoped, Base):
     kind: Mapped[str] = mapped_column(String(20))  # memo, patient, family_pharmacist
     text: Mapped[str] = mapped_column(Text)
     written_on: Mapped[date | None]
+
+
+# --- the drug code master (national data, shared by every city) -------------------------
+# Not TenantScoped and no foreign key to a city's rows, like the joint cloud's cost tables:
+# the published masters are the same for every municipality, hold nothing personal, are
+# loaded once for the deployment and are neither exported with a leaving city nor counted
+# as its storage.
+
+
+class MedicationMasterVersion(Base):
+    """The master loaded from one publisher (`source`: hot = MEDIS-DC 医薬品HOTコードマスター,
+    ssk = 支払基金 医薬品マスター): which file, of which date. One row per source."""
+
+    __tablename__ = "medication_master_version"
+
+    source: Mapped[str] = mapped_column(String(8), primary_key=True)
+    file_name: Mapped[str] = mapped_column(String(200))
+    version_date: Mapped[date]
+    content_hash: Mapped[str] = mapped_column(String(64))  # SHA-256 of the file's bytes
+    records: Mapped[int]          # data lines of the file
+    codes: Mapped[int]            # rows of medication_master_code it gave
+    loaded_at: Mapped[datetime]
+    loaded_by: Mapped[str] = mapped_column(String(80))
+
+
+class MedicationMasterCode(Base):
+    """One drug code of a JAHIS code kind (2 レセ電, 6 HOT) and the 薬価基準収載医薬品コード
+    the master maps it to: its first 7 characters name the ingredient and route, its first
+    4 the therapeutic class (薬効分類)."""
+
+    __tablename__ = "medication_master_code"
+    __table_args__ = (Index("ix_medication_master_code_code", "code"),)
+
+    source: Mapped[str] = mapped_column(String(8), primary_key=True)
+    code_kind: Mapped[str] = mapped_column(String(2), primary_key=True)
+    code: Mapped[str] = mapped_column(String(13), primary_key=True)
+    structured_code: Mapped[str] = mapped_column(String(12))
+    name: Mapped[str] = mapped_column(String(200), default="")

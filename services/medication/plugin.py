@@ -30,6 +30,10 @@ class MedicationService(ServicePlugin):
                              _("住民のお薬手帳を確認・取り込みします。"))]
         return []
 
+    def cli(self):
+        from services.medication.cli import cli
+        return cli
+
     def export_city(self, db, municipality_id: int, directory: Path) -> list[Path]:
         """A leaving city's notebooks as JAHIS text, one file per resident (the open format
         pharmacies and apps read), beside the table export of `madoguchi cloud export`."""

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from portal.api import scoped
 from services.medication import jahis
-from services.medication.alerts import Course, course_end, normalize
+from services.medication.alerts import (MASTER_KINDS, NO_MASTER, NOT_IN_MASTER, Course,
+                                        course_end, normalize)
 from services.medication.jahis import records as r
 from services.medication.jahis.reader import paused_gc
 from services.medication.jahis.writer import CRLF, head_lines, unknown_line, visit_lines
@@ -445,10 +446,24 @@ def search(db: Session, resident_id: int, query: str) -> list[Dispensed]:
             if d.drug.id in drug_ids or d.visit.id in visit_ids]
 
 
-def courses(items: list[Dispensed]) -> list[Course]:
+def courses(items: list[Dispensed], codes=None) -> list[Course]:
+    """The courses the duplicate check compares; `codes` (a drug_master.CodeMap) maps
+    レセ電 and HOT codes, None when no master is at hand."""
     return [Course(d.drug.id, d.drug.name, d.drug.generic_name, d.drug.code_kind, d.drug.code,
-                   d.visit.pharmacy_name, d.visit.pharmacy_key, d.visit.dispensed_on, d.end)
+                   d.visit.pharmacy_name, d.visit.pharmacy_key, d.visit.dispensed_on, d.end,
+                   *mapping(d.drug, codes))
             for d in items]
+
+
+def mapping(drug: MedicationDrug, codes) -> tuple[str, str]:
+    """(mapped code, why none) for a drug whose code needs the master, else ("", "")."""
+    code = drug.code.strip()
+    if drug.code_kind not in MASTER_KINDS or not code:
+        return "", ""
+    if codes is None or not codes.covers(drug.code_kind):
+        return "", NO_MASTER
+    mapped = codes.structured(drug.code_kind, code)
+    return (mapped, "") if mapped else ("", NOT_IN_MASTER)
 
 
 def alerts_by_drug(alerts) -> dict[int, list[tuple]]:

@@ -13,7 +13,7 @@ from portal.api import (Resident, Role, current_viewer, find_residents, get_db, 
                         log_listing, scoped, signed_in_required, staff_required, today_jst,
                         viewable_resident_ids)
 from services.medication import services
-from services.medication.alerts import find_duplicates
+from services.medication.drug_master import duplicate_report
 from services.medication.forms import SearchForm
 from services.medication.labels import template_labels
 
@@ -22,6 +22,7 @@ bp = Blueprint("medication", __name__, template_folder="templates", static_folde
 
 STAFF_ROLES = (Role.HEALTH_STAFF, Role.ADMINISTRATOR)
 SEARCH_LIMIT = 50
+UNCHECKED_SHOWN = 30  # pairs the alert page names one by one; the rest are counted
 bp.context_processor(template_labels)
 
 
@@ -86,7 +87,7 @@ def timeline(resident_id: int):
     visits = services.timeline(db, person.id)
     notes = services.patient_notes(db, person.id)
     otc, memos = services.other_records(db, person.id)
-    report = find_duplicates(services.courses(services.dispensed_in(visits)))
+    report, _codes = duplicate_report(db, services.dispensed_in(visits))
     logged_read(person, "timeline")
     return render_template("medication/timeline.html", person=person, visits=visits,
                            notes=notes, otc=otc, memos=memos, alert_count=len(report.alerts))
@@ -99,7 +100,7 @@ def current(resident_id: int):
     db = get_db()
     items = services.dispensed(db, person.id)
     taking, unknown = services.currently_taking(items, today())
-    report = find_duplicates(services.courses(items))
+    report, _codes = duplicate_report(db, items)
     notes = services.patient_notes(db, person.id)
     logged_read(person, "current")
     return render_template("medication/current.html", person=person, taking=taking,
@@ -138,10 +139,11 @@ def search(resident_id: int):
 def alerts(resident_id: int):
     person = subject(resident_id)
     db = get_db()
-    report = find_duplicates(services.courses(services.dispensed(db, person.id)))
+    report, codes = duplicate_report(db, services.dispensed(db, person.id))
     notes = services.patient_notes(db, person.id)
     logged_read(person, "alerts", "重複投薬の確認")
-    return render_template("medication/alerts.html", person=person, report=report, notes=notes)
+    return render_template("medication/alerts.html", person=person, report=report, notes=notes,
+                           master=codes, unchecked_shown=UNCHECKED_SHOWN)
 
 
 from services.medication import views_export, views_import  # noqa: E402,F401  (routes)

@@ -20,8 +20,8 @@ import pytest
 from sqlalchemy import create_engine, text
 
 MADOGUCHI = str(Path(sys.executable).with_name("madoguchi"))
-GROUPS = ("bridge", "card", "cloud", "convenience_issuance", "db", "demo", "municipality",
-          "oidc", "pki", "registry", "serve", "staff")
+GROUPS = ("bridge", "card", "cloud", "convenience_issuance", "db", "demo", "medication",
+          "municipality", "oidc", "pki", "registry", "serve", "staff")
 
 
 def run(*args: str, env: dict, expect: int = 0) -> subprocess.CompletedProcess:
@@ -119,6 +119,25 @@ def _get_when_up(url: str, server: subprocess.Popen, wait_s: float = 30) -> str:
             if server.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError(f"portal did not come up: {server.stderr.read()}") from None
             time.sleep(0.3)
+
+
+def test_drug_master_load_is_idempotent_and_refuses_a_malformed_file(demo_env, tmp_path):
+    from services.medication.master_files import HOT_FIXTURE
+    database = Path(demo_env["MADOGUCHI_INSTANCE_PATH"]) / "madoguchi.sqlite"
+    engine = create_engine(f"sqlite:///{database}")
+    with engine.begin() as connection:  # a demo built before the master existed
+        connection.execute(text("DELETE FROM medication_master_code"))
+        connection.execute(text("DELETE FROM medication_master_version"))
+    engine.dispose()
+    run("demo", "--residents", "15", env=demo_env)  # gains the master fixtures
+    again = run("medication", "master", "load", str(HOT_FIXTURE), env=demo_env).stdout
+    assert "読み込み済みです（変更なし）" in again  # the demo loaded it
+    bad = tmp_path / "MEDIS20241130.TXT"
+    bad.write_bytes(HOT_FIXTURE.read_bytes() + '"99","x"\r\n'.encode("cp932"))
+    refused = run("medication", "master", "load", str(bad), env=demo_env, expect=1)
+    assert "8行目：項目数が 2 です（医薬品HOTコードマスターは 24）。" in refused.stderr
+    status = run("medication", "master", "status", env=demo_env).stdout
+    assert "医薬品HOTコードマスター（MEDIS-DC）: 2024-10-31 版 MEDIS20241031.TXT" in status
 
 
 def test_municipality_add_checks_the_code(demo_env):

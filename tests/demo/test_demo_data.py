@@ -99,6 +99,9 @@ def test_the_notebook_has_two_pharmacies_and_a_duplicate_alert(built, sign_in_as
     alerts = page(client, mine + "/alerts")
     assert "カロナール錠200" in alerts and "アセトアミノフェン錠200mg「JG」" in alerts
     assert "成分" in alerts
+    # famotidine as レセ電 at one pharmacy, as YJ at the other: found through the master
+    [famotidine] = [row for row in alerts.split("<tr")[1:] if "ガスター散２％" in row]
+    assert "同一成分の重複" in famotidine and "薬品マスタで薬価基準コードに置き換えて判定" in famotidine
 
 
 def test_issued_certificates_are_listed_and_verify(built, sign_in_as, client):

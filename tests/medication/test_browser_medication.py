@@ -32,5 +32,6 @@ def test_import_then_timeline_then_duplicate_alert(page, client, sign_in_as, mak
     rows = driver.find_elements(By.CSS_SELECTOR, "tr.med-alert")
     assert len(rows) == 1
     assert "同一成分の重複" in rows[0].text and "ノルバスク錠5mg" in rows[0].text
-    assert "薬品マスタがないため" in driver.find_element(By.CSS_SELECTOR, ".med-limits").text
+    assert "薬品マスタがないため" in driver.find_element(By.CSS_SELECTOR, ".med-unchecked").text
+    assert "薬品マスタが読み込まれていない" in driver.find_element(By.CSS_SELECTOR, ".med-limits").text
     assert page.shot("medication-duplicate-alert").stat().st_size > 10_000

@@ -274,8 +274,10 @@ def test_duplicate_alert_page_says_what_it_cannot_check(client, imported):
     body = client.get(f"{BASE}/people/{imported.id}/alerts").get_data(as_text=True)
     assert "同一成分の重複" in body and "YJコード・厚労省コードによる判定" in body
     # ロキソニン×ムコスタ (9-digit codes), and each of them against the other pharmacy's
-    # YJ-coded amlodipine: a レセ電 code cannot be mapped to YJ without a master.
-    assert "期間が重なる 3 組は、薬品マスタがないため" in body
+    # YJ-coded amlodipine: a レセ電 code cannot be mapped to YJ without a master. The page
+    # names each pair and why (tests/medication/test_drug_master.py: with a master).
+    assert "期間が重なる次の 3 組は、同じ成分か判断できませんでした。" in body
+    assert body.count("薬品マスタがないため") == 3
     assert "配合剤" in body
 
 
