@@ -92,6 +92,18 @@ def _refuse_control_characters():
     return _authorization_error(error)
 
 
+@bp.before_request
+def _refuse_repeated_parameters():
+    """A token or revocation request naming a parameter twice is malformed (RFC 6749 3.2):
+    which of two refresh tokens or codes would it mean?"""
+    if request.endpoint not in _SERVER_TO_SERVER:
+        return None
+    names = [name for name, _value in request.values.items(multi=True)]
+    if len(names) == len(set(names)):
+        return None
+    return _json_error(InvalidRequestError("a parameter is repeated"))
+
+
 # --- discovery and keys ----------------------------------------------------------------
 
 @bp.get("/.well-known/openid-configuration")
