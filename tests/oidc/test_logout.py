@@ -98,6 +98,7 @@ def test_unregistered_post_logout_uri_is_refused_without_redirecting(offline_rp,
     tokens = offline_rp.tokens(offline_rp.authorization())
     for params in ({"id_token_hint": tokens["id_token"], "post_logout_redirect_uri": "https://evil.example/"},
                    {"id_token_hint": tokens["id_token"], "post_logout_redirect_uri": LOGGED_OUT + "/x"},
+                   {"id_token_hint": tokens["id_token"], "post_logout_redirect_uri": LOGGED_OUT + "?x=1"},
                    {"post_logout_redirect_uri": LOGGED_OUT},                  # no client named
                    {"client_id": rp.client_id, "post_logout_redirect_uri": LOGGED_OUT}):  # not rp's
         response = logout(offline_rp.http, **params)
@@ -128,8 +129,19 @@ def test_signed_out_browsers_go_straight_back(offline_rp):
 def test_without_a_post_logout_uri_the_portal_says_so(offline_rp, resident, sign_in_as):
     sign_in_as(resident)
     tokens = offline_rp.tokens(offline_rp.authorization())
-    page = logout(offline_rp.http, id_token_hint=tokens["id_token"])
+    page = logout(offline_rp.http, id_token_hint=tokens["id_token"], state="only-state")
     assert page.status_code == 200 and "ログアウトしました" in page.get_data(as_text=True)
+    assert "Location" not in page.headers and "Refresh" not in page.headers
+    assert not signed_in(offline_rp.http)
+
+
+def test_no_parameters_ask_and_then_say_logged_out(offline_rp, resident, sign_in_as):
+    sign_in_as(resident)
+    page = logout(offline_rp.http).get_data(as_text=True)
+    assert "ログアウトしますか" in page
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    done = offline_rp.http.post("/oidc/logout", data={"confirm": "yes", "csrf_token": csrf})
+    assert done.status_code == 200 and "ログアウトしました" in done.get_data(as_text=True)
     assert not signed_in(offline_rp.http)
 
 
