@@ -52,9 +52,11 @@ class OidcClient(ClientMixin, TenantScoped, Base):
         return None  # OpenID Connect requires redirect_uri in every request (Core 3.1.2.1)
 
     def get_allowed_scope(self, scope: str | None) -> str:
+        """The registered scopes asked for, each once, in the order asked: what is stored
+        stays short however long the request was."""
         if not scope:
             return ""
-        return " ".join(s for s in scope.split() if s in self.scopes)
+        return " ".join(s for s in dict.fromkeys(scope.split()) if s in self.scopes)
 
     def check_redirect_uri(self, redirect_uri: str) -> bool:
         return redirect_uri in self.redirect_uris  # exact match, no prefixes or patterns

@@ -156,7 +156,8 @@ class CodeGrant(grants.AuthorizationCodeGrant):
     def save_authorization_code(self, code, request):
         data, now, login = request.payload.data, utcnow(), current_login()
         # offline_access only when the resident agreed to it just now (the view says so)
-        scope = request.scope if g.get("oidc_offline_agreed") else without_offline(request.scope)
+        scope = request.client.get_allowed_scope(request.scope)  # the request's may be long
+        scope = scope if g.get("oidc_offline_agreed") else without_offline(scope)
         db().add(OidcAuthorizationCode(
             municipality_id=request.client.municipality_id, code_hash=_digest(code),
             client_pk=request.client.id, resident_id=request.user.id,

@@ -179,3 +179,14 @@ def test_end_session_endpoint_answers_bad_requests_without_a_5xx(offline_rp, res
             assert "evil" not in response.headers.get("Location", "")
     confirm = offline_rp.http.post("/oidc/logout?client_id=%00", data={"confirm": "yes"})
     assert confirm.status_code == 400
+
+
+def test_long_and_repeated_scopes_are_stored_without_a_5xx(offline_rp, resident, sign_in_as):
+    """What a code or token keeps is the registered scopes asked for, each once: a request
+    repeating them, or asking for thousands of characters of others, still fits (PostgreSQL
+    refused the 200-character column with a 500)."""
+    sign_in_as(resident)
+    tokens = offline_rp.offline_tokens("openid profile offline_access " * 40 + "x" * 3000)
+    assert tokens["scope"] == ["openid", "profile", "offline_access"]
+    response = offline_rp.refresh(tokens["refresh_token"], scope="openid " * 300)
+    assert response.status_code == 200 and response.get_json()["scope"] == "openid"
