@@ -282,8 +282,9 @@ class RefreshGrant(grants.RefreshTokenGrant):
         if not _rotate(refresh_token.row):
             raise InvalidGrantError()
         resident = active_resident(refresh_token.row.resident_id)
-        if resident is None:
-            raise InvalidGrantError("the resident is no longer registered")
+        if resident is None or resident.support_block:  # 支援措置: nothing leaves the counter
+            revoke_family(db(), refresh_token.row.code_pk)
+            raise InvalidGrantError("the resident's information may not be provided")
         return resident
 
     def revoke_old_credential(self, refresh_token):

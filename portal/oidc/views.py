@@ -499,7 +499,7 @@ def _claims_response(session: Session, token_id: int):
     row = session.scalar(scoped(OidcToken, OidcToken.id == token_id))
     resident = session.scalar(scoped(Resident, Resident.id == row.resident_id,
                                      Resident.status == ResidentStatus.ACTIVE))
-    if resident is None:
+    if resident is None or resident.support_block:  # 支援措置: nothing leaves the counter
         return jsonify(error="invalid_token"), 401, {"WWW-Authenticate": 'Bearer error="invalid_token"'}
     log_access(session, resident.id, "export", resource_name(row.client),
                USERINFO_PURPOSE % {"client": row.client.name}, actor=partner(row.client))

@@ -9,6 +9,7 @@ import re
 from datetime import date, timedelta
 
 import jwt
+import pytest
 from sqlalchemy import select, update
 
 from portal.oidc.models import OidcRefreshToken
@@ -112,13 +113,15 @@ def test_an_expired_refresh_token_is_refused(offline_rp, resident, sign_in_as, d
     refused(offline_rp.refresh(tokens["refresh_token"]))
 
 
-def test_refresh_fails_once_the_resident_leaves_the_registry(offline_rp, resident, sign_in_as, db):
+@pytest.mark.parametrize("change", [{"status": ResidentStatus.MOVED_OUT}, {"support_block": True}])
+def test_refresh_fails_once_the_resident_leaves_or_is_under_support_measures(offline_rp, resident,
+                                                                            sign_in_as, db, change):
     sign_in_as(resident)
     tokens = offline_rp.offline_tokens()
     with db.transaction(resident.municipality_id) as s:
-        s.execute(update(Resident).where(Resident.id == resident.id)
-                  .values(status=ResidentStatus.MOVED_OUT))
+        s.execute(update(Resident).where(Resident.id == resident.id).values(**change))
     refused(offline_rp.refresh(tokens["refresh_token"]))
+    assert offline_rp.userinfo(tokens["access_token"]).status_code == 401
 
 
 def test_withdrawing_consent_revokes_refresh_tokens(offline_rp, resident, sign_in_as, db):
