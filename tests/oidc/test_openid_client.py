@@ -1,8 +1,9 @@
 """The provider as a partner's developer meets it: openid-client (npm, by panva, the
 OpenID-certified relying-party library) against the portal on a real socket. Discovery,
 code + PKCE S256 with state and nonce, both client authentication methods with client ids
-that contain '-' and '_', ID tokens validated including their signature and at_hash, and
-userinfo. The resident's side (sign-in and consent) goes through the Flask test client;
+that contain '-' and '_', ID tokens validated including their signature and at_hash,
+userinfo, refresh (rotation and reuse detection), revocation of access and refresh tokens,
+and RP-initiated logout through buildEndSessionUrl. The resident's side (sign-in and consent) goes through the Flask test client;
 tests/oidc/test_openid_client_browser.py drives it in Chromium with the card."""
 from __future__ import annotations
 
