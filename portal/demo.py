@@ -223,6 +223,7 @@ def _bind(s, pki, profile, city, person) -> None:
 
 PARTNER_FILE = "oidc-demo-client.json"
 PARTNER_REDIRECT = "http://127.0.0.1:8765/callback"
+PARTNER_LOGGED_OUT = "http://127.0.0.1:8765/logged-out"
 
 
 def register_partner(database, instance: Path, origin: str = "http://127.0.0.1:5000") -> Path:
@@ -237,7 +238,8 @@ def register_partner(database, instance: Path, origin: str = "http://127.0.0.1:5
     with database.transaction() as s:
         city = by_code(s, DEMO_CITIES[0]["code"])
     with database.transaction(city.id) as s:
-        new = register_client(s, city.id, "なんこく子育て応援アプリ（デモ）", [PARTNER_REDIRECT])
+        new = register_client(s, city.id, "なんこく子育て応援アプリ（デモ）", [PARTNER_REDIRECT],
+                              post_logout_redirect_uris=[PARTNER_LOGGED_OUT])
         client_id = new.client.client_id
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
@@ -249,7 +251,11 @@ def register_partner(database, instance: Path, origin: str = "http://127.0.0.1:5
     path.write_text(json.dumps({
         "client_id": client_id, "client_secret": new.secret, "redirect_uri": PARTNER_REDIRECT,
         "code_verifier": verifier, "authorize_url": f"{origin}/oidc/authorize?{query}",
-        "token_url": f"{origin}/oidc/token"}, ensure_ascii=False, indent=2), encoding="utf-8")
+        "token_url": f"{origin}/oidc/token",
+        "post_logout_redirect_uri": PARTNER_LOGGED_OUT,
+        "logout_url": f"{origin}/oidc/logout?" + urlencode({
+            "client_id": client_id, "post_logout_redirect_uri": PARTNER_LOGGED_OUT})},
+        ensure_ascii=False, indent=2), encoding="utf-8")
     path.chmod(0o600)
     return path
 

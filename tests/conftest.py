@@ -132,6 +132,49 @@ def https_client(app) -> HttpsClient:
 _numbers = itertools.count(1)
 
 
+@contextmanager
+def serving(app) -> Iterator[int]:
+    """The app behind a real multi-threaded server on a free port (concurrency tests)."""
+    import threading
+    from werkzeug.serving import make_server
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_port
+    finally:
+        server.shutdown()
+        app.extensions["madoguchi.db"].engine.dispose()
+
+
+def all_at_once(call, times: int) -> list:
+    """`call()` from `times` threads released together; what each returned."""
+    import threading
+    results, barrier = [], threading.Barrier(times)
+
+    def run():
+        barrier.wait()
+        results.append(call())
+    threads = [threading.Thread(target=run) for _ in range(times)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    return results
+
+
+def add_head_of_household(session, family: str, given: str, family_kana: str, given_kana: str,
+                          birth: date, sex: str, address: str):
+    """A resident written straight into a committed database (no `db` fixture there)."""
+    from portal.registry.models import Resident
+    person = Resident(number="R1", family_name=family, given_name=given, family_name_kana=family_kana,
+                      given_name_kana=given_kana, birth_date=birth, sex=sex, address=address,
+                      relationship_to_head="世帯主")
+    session.add(person)
+    session.flush()
+    return person
+
+
 @pytest.fixture
 def make_city(db):
     """Factory: a municipality with all services enabled unless told otherwise."""

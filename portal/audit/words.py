@@ -72,6 +72,8 @@ def actor_words(entry: AccessLogEntry, reader_id: int) -> str:
         roles = [r.strip() for r in (entry.actor_role or "").split(",") if r.strip()]
         job = next((str(ROLES[r]) for r in roles if r in ROLES), gettext("職員"))
         return gettext("%(job)s（%(name)s）", job=job, name=entry.actor_name)
+    if entry.actor_type == "partner":
+        return gettext("連携先サービス「%(name)s」", name=entry.actor_name)
     return gettext("窓口のシステム")
 
 

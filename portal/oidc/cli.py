@@ -30,11 +30,14 @@ def client() -> None:
               help="リダイレクトURI（複数可、完全一致）")
 @click.option("--sector", default=None, help="セクター識別子（同じ値の連携先は同じ sub）")
 @click.option("--scope", "scopes", multiple=True, type=click.Choice(SUPPORTED_SCOPES),
-              help="許可するスコープ（既定: すべて）")
+              help="許可するスコープ（既定: offline_access 以外のすべて）")
 @click.option("--require-card", is_flag=True,
               help="マイナンバーカード（暗証番号）でのログインだけを受け付けます")
+@click.option("--post-logout-redirect-uri", "logout_uris", multiple=True,
+              help="ログアウト後の戻り先URI（複数可、完全一致）/ RP-initiated logout")
 @pass_ctx
-def client_add(ctx: Context, code, name, redirect_uris, sector, scopes, require_card) -> None:
+def client_add(ctx: Context, code, name, redirect_uris, sector, scopes, require_card,
+               logout_uris) -> None:
     with ctx.db.transaction() as s:
         city = by_code(s, code)
     if city is None:
@@ -42,7 +45,7 @@ def client_add(ctx: Context, code, name, redirect_uris, sector, scopes, require_
     try:
         with ctx.db.transaction(city.id) as s:
             new = register_client(s, city.id, name, list(redirect_uris), sector,
-                                  list(scopes) or None, require_card)
+                                  list(scopes) or None, require_card, list(logout_uris))
     except ClientRegistrationError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"登録しました: {city.name} / {new.client.name}")
@@ -61,7 +64,8 @@ def client_list(ctx: Context) -> None:
             state = "有効" if c.active else "停止"
             click.echo("\t".join([cities.get(c.municipality_id, "?"), c.client_id, c.name,
                                   c.sector_identifier, " ".join(c.scopes),
-                                  " ".join(c.redirect_uris), state]))
+                                  " ".join(c.redirect_uris),
+                                  " ".join(c.post_logout_redirect_uris or []), state]))
 
 
 @oidc.group(help="署名鍵 / signing keys.")

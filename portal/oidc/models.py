@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.db import Base, TenantScoped
 
 RESPONSE_TYPES = ("code",)          # no implicit or hybrid flow
-GRANT_TYPES = ("authorization_code",)
+GRANT_TYPES = ("authorization_code", "refresh_token")
 AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 
 
@@ -33,6 +33,9 @@ class OidcClient(ClientMixin, TenantScoped, Base):
     secret_hash: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(100))
     redirect_uris: Mapped[list[str]] = mapped_column(JSON)
+    # Where RP-initiated logout may send the browser afterwards (exact match, like redirects).
+    post_logout_redirect_uris: Mapped[list[str]] = mapped_column(JSON, default=list,
+                                                                 server_default="[]")
     # Pairwise `sub` values are the same for every client of one sector (OIDC Core 8.1).
     sector_identifier: Mapped[str] = mapped_column(String(255))
     scopes: Mapped[list[str]] = mapped_column(JSON)
@@ -49,9 +52,11 @@ class OidcClient(ClientMixin, TenantScoped, Base):
         return None  # OpenID Connect requires redirect_uri in every request (Core 3.1.2.1)
 
     def get_allowed_scope(self, scope: str | None) -> str:
+        """The registered scopes asked for, each once, in the order asked: what is stored
+        stays short however long the request was."""
         if not scope:
             return ""
-        return " ".join(s for s in scope.split() if s in self.scopes)
+        return " ".join(s for s in dict.fromkeys(scope.split()) if s in self.scopes)
 
     def check_redirect_uri(self, redirect_uri: str) -> bool:
         return redirect_uri in self.redirect_uris  # exact match, no prefixes or patterns
@@ -86,6 +91,9 @@ class OidcAuthorizationCode(TenantScoped, Base):
     code_challenge_method: Mapped[str] = mapped_column(String(8))
     auth_time: Mapped[int]
     auth_method: Mapped[str | None] = mapped_column(String(16))  # of the session; acr/amr
+    # The card certificate the session was opened with (CA, CRL partition, serial; see
+    # portal.cards.services.revocation_reference): a refresh ends once a CRL lists it.
+    card: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
@@ -120,6 +128,14 @@ class CodeView(AuthorizationCodeMixin):
     def get_amr(self) -> list[str] | None:
         from portal.oidc.services import AMR
         return AMR.get(self.row.auth_method)
+
+
+class RefreshedCodeView(CodeView):
+    """The code a refresh token family descends from, as the refreshed ID token reads it:
+    the original sign-in's auth_time, acr and amr, and no nonce (OIDC Core 12.2)."""
+
+    def get_nonce(self) -> None:
+        return None
 
 
 class OidcToken(TenantScoped, Base):
@@ -162,6 +178,58 @@ class TokenView(TokenMixin):
 
     def is_revoked(self) -> bool:
         return self.row.revoked
+
+    def get_user(self) -> int:
+        return self.row.resident_id
+
+    def get_client(self) -> OidcClient:
+        return self.row.client
+
+
+class OidcRefreshToken(TenantScoped, Base):
+    """A refresh token (リフレッシュトークン) for `offline_access`; stored as a hash. Each use
+    marks it used and issues the next one; the tokens descended from one authorization code
+    are one family (`code_pk`), and presenting a used one revokes the whole family (RFC
+    9700 4.14.2): one of the two presenters stole it."""
+
+    __tablename__ = "oidc_refresh_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    code_pk: Mapped[int] = mapped_column(ForeignKey("oidc_authorization_code.id"), index=True)
+    client_pk: Mapped[int] = mapped_column(ForeignKey("oidc_client.id"), index=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("resident.id"), index=True)
+    scope: Mapped[str] = mapped_column(String(200))  # the family's, whatever a refresh narrows
+    issued_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    revoked: Mapped[bool] = mapped_column(default=False)
+
+    client: Mapped[OidcClient] = relationship()
+    code: Mapped[OidcAuthorizationCode] = relationship()
+
+
+class RefreshView(TokenMixin):
+    """authlib's view of a stored refresh token."""
+
+    def __init__(self, row: OidcRefreshToken) -> None:
+        self.row = row
+
+    def check_client(self, client) -> bool:
+        return client.id == self.row.client_pk
+
+    def get_scope(self) -> str:
+        return self.row.scope
+
+    def get_expires_in(self) -> int:
+        return int((self.row.expires_at - self.row.issued_at).total_seconds())
+
+    def is_expired(self) -> bool:
+        from portal.oidc.services import utcnow
+        return utcnow() >= self.row.expires_at
+
+    def is_revoked(self) -> bool:
+        return self.row.revoked or self.row.used_at is not None
 
     def get_user(self) -> int:
         return self.row.resident_id

@@ -15,11 +15,15 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from portal.db import across_municipalities, scoped
-from portal.oidc.models import OidcClient, OidcConsent, OidcToken
+from portal.oidc.models import OidcClient, OidcConsent, OidcRefreshToken, OidcToken
 from portal.registry.models import Resident, Sex
 from portal.sessions.services import CARD_PIN, DEMO, PASSWORD_TOTP
 
-SUPPORTED_SCOPES = ("openid", "profile", "address", "birthdate")
+# offline_access: refresh tokens, only with prompt=consent (OIDC Core 11); a client gets it
+# only when registered with it (--scope offline_access), never by default.
+SUPPORTED_SCOPES = ("openid", "profile", "address", "birthdate", "offline_access")
+DEFAULT_SCOPES = ("openid", "profile", "address", "birthdate")
+OFFLINE = "offline_access"
 KANA = "#ja-Kana-JP"  # language tag of the katakana reading (OIDC Core 5.2)
 
 # The claims each scope releases, for discovery and the consent screen.
@@ -29,6 +33,7 @@ SCOPE_CLAIMS = {
                 "given_name" + KANA, "gender"),
     "birthdate": ("birthdate",),
     "address": ("address",),
+    "offline_access": (),
 }
 # What `token_urlsafe` makes (registered ids are 24 characters; leave room for others).
 CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -71,14 +76,16 @@ class NewClient:
 
 def register_client(db: Session, municipality_id: int, name: str, redirect_uris: list[str],
                     sector: str | None = None, scopes: list[str] | None = None,
-                    require_card: bool = False) -> NewClient:
+                    require_card: bool = False,
+                    post_logout_redirect_uris: list[str] | None = None) -> NewClient:
     """Register a relying party for one municipality (連携先の登録)."""
     uris = [u.strip() for u in redirect_uris if u.strip()]
     if not uris:
         raise ClientRegistrationError("リダイレクトURIを1つ以上指定してください")
-    for uri in uris:
+    logout_uris = [u.strip() for u in post_logout_redirect_uris or () if u.strip()]
+    for uri in uris + logout_uris:
         _check_redirect_uri(uri)
-    scopes = list(scopes or SUPPORTED_SCOPES)
+    scopes = list(scopes or DEFAULT_SCOPES)
     unknown = sorted(set(scopes) - set(SUPPORTED_SCOPES))
     if unknown or "openid" not in scopes:
         raise ClientRegistrationError(
@@ -86,6 +93,7 @@ def register_client(db: Session, municipality_id: int, name: str, redirect_uris:
     secret = secrets.token_urlsafe(32)
     client = OidcClient(municipality_id=municipality_id, client_id=secrets.token_urlsafe(18),
                         secret_hash=hash_secret(secret), name=name.strip(), redirect_uris=uris,
+                        post_logout_redirect_uris=logout_uris,
                         sector_identifier=sector or default_sector(uris),
                         scopes=scopes, require_card=require_card, created_at=utcnow())
     if not client.name:
@@ -169,13 +177,25 @@ def consents_of(db: Session, resident_id: int) -> list[OidcConsent]:
 
 def withdraw_consent(db: Session, consent: OidcConsent) -> None:
     """連携をやめる: forget the consent and revoke every token the partner holds for the
-    resident, in one transaction."""
-    db.execute(update(OidcToken).where(OidcToken.client_pk == consent.client_pk,
-                                       OidcToken.resident_id == consent.resident_id,
-                                       OidcToken.municipality_id == consent.municipality_id)
-               .values(revoked=True))
+    resident, access and refresh tokens alike, in one transaction."""
+    for table in (OidcToken, OidcRefreshToken):
+        db.execute(update(table).where(table.client_pk == consent.client_pk,
+                                       table.resident_id == consent.resident_id,
+                                       table.municipality_id == consent.municipality_id)
+                   .values(revoked=True))
     db.delete(consent)
     db.flush()
+
+
+def revoke_family(db: Session, code_pk: int) -> None:
+    """Revoke every token descended from one authorization code: its access tokens and its
+    refresh tokens, whichever refresh issued them (a replayed code or refresh token)."""
+    for table in (OidcToken, OidcRefreshToken):
+        db.execute(update(table).where(table.code_pk == code_pk).values(revoked=True))
+
+
+def without_offline(scope: str) -> str:
+    return " ".join(s for s in scope.split() if s != OFFLINE)
 
 
 def _ordered(scopes: set[str]) -> str:

@@ -1,6 +1,6 @@
 """OpenID Connect provider (OIDC プロバイダ): partner services rely on a resident's card
-login. Routes: discovery, JWKS, authorization (with the consent screen), token, userinfo.
-See docs/oidc.md."""
+login. Routes: discovery, JWKS, authorization (with the consent screen), token (codes and
+refresh tokens), userinfo, revocation, RP-initiated logout. See docs/oidc.md."""
 from __future__ import annotations
 
 import logging
@@ -11,6 +11,7 @@ from authlib.integrations.flask_oauth2 import ResourceProtector
 from authlib.integrations.flask_oauth2.requests import FlaskJsonRequest
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import InvalidClientError, InvalidRequestError, InvalidScopeError
+from authlib.common.urls import add_params_to_uri
 from authlib.oauth2.rfc6749.util import extract_basic_authorization
 from authlib.oidc.core.errors import (ConsentRequiredError, LoginRequiredError,
                                      RequestNotSupportedError, RequestURINotSupportedError)
@@ -21,19 +22,20 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from portal.audit.services import log_access
-from portal.auth import current_viewer, resident_required
+from portal.auth import current_viewer, resident_required, sign_out
 from portal.db import scoped
-from portal.extensions import csrf, database, get_db
+from portal.extensions import csrf, db_for, get_db
 from portal.oidc import keys
 from portal.oidc.models import OidcToken  # also registers the oidc_* tables at app start
 from portal.oidc.server import (CONSENT_PURPOSE, USERINFO_PURPOSE, WITHDRAW_PURPOSE,
                                 AccessTokenValidator, Revocation,
                                 NotConfigured, build_server, current_login, db, issuer,
-                                key_schedule, key_store, resource_name, signing_key,
-                                subject_for)
-from portal.oidc.services import (ACR, ACR_CARD, SCOPE_CLAIMS, SUPPORTED_SCOPES, claims_for,
-                                  consent_covers, consents_of, find_client, remember_consent,
-                                  supported_claims, withdraw_consent)
+                                key_schedule, key_store, partner, resource_name, signing_key,
+                                subject_for, verified_id_token)
+from portal.oidc.services import (ACR, ACR_CARD, OFFLINE, SCOPE_CLAIMS, SUPPORTED_SCOPES,
+                                  claims_for, consent_covers, consents_of, find_client,
+                                  remember_consent, supported_claims, withdraw_consent,
+                                  without_offline)
 from portal.registry.models import Resident, ResidentStatus
 from portal.sessions.services import CARD_PIN
 from portal.tenancy.models import Municipality
@@ -47,6 +49,7 @@ SCOPE_LABELS = {
     "profile": _l("氏名、氏名のフリガナ、性別"),
     "birthdate": _l("生年月日"),
     "address": _l("住所"),
+    "offline_access": _l("あなたがログアウトしている間も、上の情報を受け取り続けること"),
 }
 
 protector = ResourceProtector()
@@ -71,7 +74,7 @@ def _not_configured(error):
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_SERVER_TO_SERVER = {"oidc.token", "oidc.userinfo", "oidc.revoke"}
+_SERVER_TO_SERVER = {"oidc.token", "oidc.userinfo", "oidc.revoke"}  # JSON errors
 
 
 @bp.before_request
@@ -89,6 +92,18 @@ def _refuse_control_characters():
     return _authorization_error(error)
 
 
+@bp.before_request
+def _refuse_repeated_parameters():
+    """A token or revocation request naming a parameter twice is malformed (RFC 6749 3.2):
+    which of two refresh tokens or codes would it mean?"""
+    if request.endpoint not in _SERVER_TO_SERVER:
+        return None
+    names = [name for name, _value in request.values.items(multi=True)]
+    if len(names) == len(set(names)):
+        return None
+    return _json_error(InvalidRequestError("a parameter is repeated"))
+
+
 # --- discovery and keys ----------------------------------------------------------------
 
 @bp.get("/.well-known/openid-configuration")
@@ -102,11 +117,12 @@ def discovery():
         "userinfo_endpoint": base + url_for("oidc.userinfo"),
         "jwks_uri": base + url_for("oidc.jwks"),
         "revocation_endpoint": base + url_for("oidc.revoke"),
+        "end_session_endpoint": base + url_for("oidc.end_session"),
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic",
                                                        "client_secret_post"],
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code"],
+        "grant_types_supported": ["authorization_code", "refresh_token"],
         "subject_types_supported": ["pairwise"],
         "id_token_signing_alg_values_supported": [keys.ALGORITHM],
         "scopes_supported": list(SUPPORTED_SCOPES),
@@ -125,10 +141,9 @@ def discovery():
 @bp.get("/oidc/jwks")
 def jwks():
     """The public keys: the active one and the recently retired ones."""
-    with database().transaction() as session:
-        g.oidc_db = session
-        signing_key()  # development and tests create the first key here
-        return jsonify(keys.jwks(key_store(session), key_schedule()))
+    g.oidc_db = session = db_for(None)
+    signing_key()  # development and tests create the first key here
+    return jsonify(keys.jwks(key_store(session), key_schedule()))
 
 
 # --- authorization and consent ---------------------------------------------------------
@@ -164,7 +179,7 @@ def authorize():
     unsupported = _unsupported_request_object(grant.redirect_uri, state)
     if unsupported is not None:
         return _authorization_error(unsupported)
-    prompts = set((request.values.get("prompt") or "").split())
+    prompts = _prompts()
     try:
         stale = _fresh_login_needed(client, prompts, grant.redirect_uri, state)
     except OAuth2Error as error:
@@ -174,14 +189,25 @@ def authorize():
                                                        state=state))
     if stale:
         return redirect(url_for("cards.login_page", next=_after_login()))
-    if "consent" not in prompts and consent_covers(db(), client, resident.id, grant.request.scope):
+    scope = _granted_scope(grant.request.scope, prompts)
+    if "consent" not in prompts and consent_covers(db(), client, resident.id, scope):
         # Agreed before to these scopes: answer at once (single sign-on, prompt=none too).
         response = provider().create_authorization_response(grant_user=resident, grant=grant)
         return response
     if "none" in prompts:
         return _authorization_error(ConsentRequiredError(redirect_uri=grant.redirect_uri,
                                                          state=state))
-    return _consent_page(client, grant.request.scope.split())
+    return _consent_page(client, client.get_allowed_scope(scope).split())
+
+
+def _prompts() -> set[str]:
+    return set((request.values.get("prompt") or "").split())
+
+
+def _granted_scope(scope: str, prompts: set[str]) -> str:
+    """offline_access (refresh tokens) counts only when the consent screen is asked for
+    with prompt=consent (OIDC Core 11); otherwise that part of the request is ignored."""
+    return scope if "consent" in prompts else without_offline(scope)
 
 
 def _unsupported_request_object(redirect_uri: str, state):
@@ -271,7 +297,9 @@ def _consent_page(client, scopes: list[str]):
 def _decide(grant, client, resident: Resident):
     allowed = request.form.get("decision") == "allow"
     if allowed:
-        scopes = grant.request.scope
+        scopes = _granted_scope(grant.request.scope, _prompts())
+        # read by save_authorization_code: the code may keep offline_access
+        g.oidc_offline_agreed = OFFLINE in client.get_allowed_scope(scopes).split()
         remember_consent(db(), client, resident.id, scopes)
         log_access(db(), resident.id, "create", resource_name(client),
                    CONSENT_PURPOSE % {"client": client.name, "scopes": scopes})
@@ -287,6 +315,10 @@ def _send_back(response, client):
     target = response.headers.get("Location")
     if response.status_code != 302 or not target:
         return response
+    return _return_page(client, target)
+
+
+def _return_page(client, target: str):
     page = make_response(render_template("oidc/return.html", client=client, target=target))
     page.headers["Refresh"] = f"0; url={target}"
     return page
@@ -308,6 +340,79 @@ def _refuse(message: str, status: int, detail: str | None = None):
 
 
 # --- the resident's partner services (連携しているサービス) ----------------------------
+
+# --- RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0) ----------------------
+
+class LogoutRefused(ValueError):
+    """A logout request the provider cannot follow; shown as a plain page, never a redirect."""
+
+
+@bp.route("/oidc/logout", methods=["GET", "POST"])
+def end_session():
+    """End the resident's portal session at a partner's request, then return to one of the
+    partner's registered post-logout URIs with its `state`. Without an ID token of the
+    signed-in resident as a hint, the resident is asked first (the request may be forged).
+    A POST with `confirm` is that answer and needs the CSRF token."""
+    confirming = request.method == "POST" and "confirm" in request.form
+    if confirming:
+        csrf.protect()
+    g.oidc_db = db_for(None)
+    try:
+        client, hinted_sub = _logout_client()
+        target = _post_logout_target(client)
+    except LogoutRefused as refused:
+        log.info("logout request refused: %s", refused)
+        return _refuse(_("連携先サービスからのログアウトの要求が正しくありません。連携先サービスにお問い合わせください。"),
+                       400, detail=str(refused))
+    viewer = current_viewer()
+    if viewer is not None and not confirming and not _hint_names(viewer, client, hinted_sub):
+        return render_template("oidc/logout.html", client=client,
+                               action=url_for("oidc.end_session", **_logout_params()))
+    if viewer is not None:
+        sign_out("logout")
+    if target is None:
+        return render_template("oidc/logged_out.html", client=client)
+    return _return_page(client, target) if confirming else redirect(target)
+
+
+def _logout_params() -> dict[str, str]:
+    return {k: v for k, v in request.values.items() if k not in ("csrf_token", "confirm")}
+
+
+def _logout_client():
+    """The client the request is from (the hint's audience or `client_id`, which must
+    agree) and the `sub` of the hint, if one came."""
+    hint, client_id = request.values.get("id_token_hint"), request.values.get("client_id")
+    claims = verified_id_token(hint) if hint else None
+    if hint and claims is None:
+        raise LogoutRefused("id_token_hint is not an ID token of this provider")
+    audience = (claims or {}).get("aud")
+    audience = audience[0] if isinstance(audience, list) and len(audience) == 1 else audience
+    if client_id and audience and client_id != audience:
+        raise LogoutRefused("client_id differs from the audience of id_token_hint")
+    named = client_id or audience
+    client = find_client(db(), named) if isinstance(named, str) else None
+    if named and client is None:
+        raise LogoutRefused("unknown client")
+    return client, (claims or {}).get("sub")
+
+
+def _post_logout_target(client) -> str | None:
+    """The registered post-logout URI asked for (exact match), with `state` added."""
+    uri = request.values.get("post_logout_redirect_uri")
+    if not uri:
+        return None
+    if client is None or uri not in client.post_logout_redirect_uris:
+        raise LogoutRefused("post_logout_redirect_uri is not registered for the client")
+    state = request.values.get("state")
+    return add_params_to_uri(uri, [("state", state)]) if state else uri
+
+
+def _hint_names(viewer, client, sub: str | None) -> bool:
+    """Whether the hint is an ID token of the signed-in resident (then no question)."""
+    return (sub is not None and client is not None and viewer.is_resident
+            and sub == subject_for(client, viewer.id))
+
 
 @bp.get("/me/connections")
 @resident_required
@@ -356,9 +461,8 @@ def _as_presented_client(respond):
         client = _presented_client()
     except OAuth2Error as error:
         return _json_error(error)
-    with database().transaction(client.municipality_id if client else None) as session:
-        g.oidc_db, g.oidc_client = session, client
-        return respond()
+    g.oidc_db, g.oidc_client = db_for(client.municipality_id if client else None), client
+    return respond()
 
 
 def _json_error(error: OAuth2Error):
@@ -375,39 +479,36 @@ def _presented_client():
     except UnicodeDecodeError:  # credentials that are not UTF-8 name no client
         raise InvalidClientError(status_code=401) from None
     client_id = client_id or request.form.get("client_id")
-    with database().transaction() as session:
-        return find_client(session, client_id)
+    return find_client(db_for(None), client_id)
 
 
 @bp.route("/oidc/userinfo", methods=["GET", "POST"])
 def userinfo():
     """The claims of the token's scopes, nothing more (OIDC Core 5.3)."""
-    with database().transaction() as lookup:
-        g.oidc_db = lookup
-        try:
-            found = protector.validate_request(["openid"], FlaskJsonRequest(request))
-        except OAuth2Error as error:
-            return _json_error(error)
-        token_id, mid = found.row.id, found.row.municipality_id
-    with database().transaction(mid) as session:
-        g.oidc_db = session
-        return _claims_response(session, token_id)
+    g.oidc_db = db_for(None)
+    try:
+        found = protector.validate_request(["openid"], FlaskJsonRequest(request))
+    except OAuth2Error as error:
+        return _json_error(error)
+    token_id, mid = found.row.id, found.row.municipality_id
+    g.oidc_db = session = db_for(mid)
+    return _claims_response(session, token_id)
 
 
 def _claims_response(session: Session, token_id: int):
     row = session.scalar(scoped(OidcToken, OidcToken.id == token_id))
     resident = session.scalar(scoped(Resident, Resident.id == row.resident_id,
                                      Resident.status == ResidentStatus.ACTIVE))
-    if resident is None:
+    if resident is None or resident.support_block:  # 支援措置: nothing leaves the counter
         return jsonify(error="invalid_token"), 401, {"WWW-Authenticate": 'Bearer error="invalid_token"'}
     log_access(session, resident.id, "export", resource_name(row.client),
-               USERINFO_PURPOSE % {"client": row.client.name})
+               USERINFO_PURPOSE % {"client": row.client.name}, actor=partner(row.client))
     claims = {"sub": subject_for(row.client, resident.id)}
     claims.update(claims_for(resident, set(row.scope.split())))
     return jsonify(claims)
 
 
-# Server-to-server endpoints, and the authorization endpoint, whose POST is an authorization
-# request from another site (the consent decision it also receives is checked in the view).
-for _view in (token, userinfo, revoke, authorize):
+# Server-to-server endpoints, and the authorization and logout endpoints, whose POST is a
+# request from another site (the resident's answer they also receive is checked in the view).
+for _view in (token, userinfo, revoke, authorize, end_session):
     csrf.exempt(_view)

@@ -76,6 +76,15 @@ class CardClient:
         return self.post("/auth/card", login_token(profile, self.challenge(), **options))
 
 
+def enrolled(app, profile) -> CardClient:
+    """A new browser whose first card sign-in enrolls the card: signed in with it."""
+    from tests.conftest import https_client
+    browser = CardClient(https_client(app))
+    nonce = browser.login(profile).get_json()["nonce"]
+    assert browser.post("/auth/enroll", enroll_token(profile, nonce)).get_json()["status"] == "signed_in"
+    return browser
+
+
 @pytest.fixture
 def card_client(client):
     return CardClient(client)

@@ -5,12 +5,10 @@ from __future__ import annotations
 import http.client
 import json
 import re
-import threading
 from datetime import date
 
 import pytest
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 from portal import create_app
 from portal.cards.services import bind, validators
@@ -18,7 +16,7 @@ from portal.cards.validation import TokenValidator
 from portal.sessions.models import UserSession
 from portal.tenancy.services import add_municipality
 from tests.cards.conftest import login_token
-from tests.conftest import TEST_SECRET, card_settings
+from tests.conftest import TEST_SECRET, add_head_of_household, all_at_once, card_settings, serving
 
 ORIGIN = "https://portal.test"
 POSTS = 50
@@ -30,12 +28,8 @@ def served(committed_database_url, card_pki):
                       "DATABASE_URL": committed_database_url, "PUBLIC_ORIGIN": ORIGIN,
                       "AUTH_RATE_LIMIT": "1000/minute", "AUTH_CERT_RATE_LIMIT": "1000/minute",
                       **card_settings(card_pki)})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield app, server.server_port
-    server.shutdown()
-    app.extensions["madoguchi.db"].engine.dispose()
+    with serving(app) as port:
+        yield app, port
 
 
 def request(port, method, path, cookie="", body=None, csrf=""):
@@ -56,12 +50,8 @@ def test_fifty_concurrent_posts_make_one_session(served, card_pki, make_city):
     with database.transaction() as s:
         city = add_municipality(s, "392049", "南国市")
     with database.transaction(city.id) as s:
-        from portal.registry.models import Resident
-        person = Resident(number="R1", family_name="同時", given_name="太郎", family_name_kana="ドウジ",
-                          given_name_kana="タロウ", birth_date=date(1988, 8, 8), sex="1",
-                          address="南国市1", relationship_to_head="世帯主")
-        s.add(person)
-        s.flush()
+        person = add_head_of_household(s, "同時", "太郎", "ドウジ", "タロウ", date(1988, 8, 8), "1",
+                                       "南国市1")
         from cryptography import x509
         cert = x509.load_der_x509_certificate(card.auth.certificate)
         with app.app_context():
@@ -73,16 +63,7 @@ def test_fifty_concurrent_posts_make_one_session(served, card_pki, make_city):
     assert status == 200, body
     token = login_token(card, json.loads(body)["nonce"], origin=ORIGIN)
 
-    results, barrier = [], threading.Barrier(POSTS)
-
-    def post():
-        barrier.wait()
-        results.append(request(port, "POST", "/auth/card", cookie, token, csrf)[:2])
-    threads = [threading.Thread(target=post) for _ in range(POSTS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
+    results = all_at_once(lambda: request(port, "POST", "/auth/card", cookie, token, csrf)[:2], POSTS)
 
     statuses = sorted(s for s, _ in results)
     others = [(re.findall(r"<h1>(.*?)</h1>.*?lead\">(.*?)<", b, re.S) or [b[:200]]) for s, b in results if s != 200 and '"NonceInvalid"' not in b]

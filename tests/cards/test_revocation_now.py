@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from portal.sessions.models import UserSession
 from smartcard.cli import pki
-from tests.cards.conftest import CardClient, enroll_token, login_token, refresh_crls
+from tests.cards.conftest import CardClient, enrolled, login_token, refresh_crls
 from tests.cards.test_card_login import HOME, refused
 from tests.conftest import https_client
 
@@ -34,9 +34,7 @@ def test_a_revoked_residents_card_is_refused_and_its_sessions_end(app, db, card_
     city = make_city("392049", "南国市")
     make_resident(city, family="失効", given="花子", birth=date(1991, 4, 1), address=HOME)
     card = card_pki.issue_card(name="失効　花子", birth_date=date(1991, 4, 1), sex="2", address=HOME)
-    first = CardClient(https_client(app))
-    nonce = first.login(card).get_json()["nonce"]
-    assert first.post("/auth/enroll", enroll_token(card, nonce)).get_json()["status"] == "signed_in"
+    first = enrolled(app, card)
     second = CardClient(https_client(app))
     assert second.login(card).get_json()["status"] == "signed_in"
     assert first.client.get("/me/").status_code == 200

@@ -156,6 +156,26 @@ def test_purposes_with_a_partner_name_are_shown_in_english(db, client, sign_in_a
     assert "子育て応援アプリへのログイン情報の提供" in japanese
 
 
+def test_a_partners_refresh_names_the_partner_in_both_languages(db, client, sign_in_as, make_city,
+                                                                make_resident):
+    from datetime import datetime
+
+    from portal.oidc.server import REFRESH_PURPOSE
+    city = make_city()
+    person = make_resident(city)
+    with db.transaction(city.id) as s:
+        s.add(AccessLogEntry(occurred_at=datetime(2025, 6, 1), actor_type="partner", actor_id=1,
+                             actor_name="子育て応援アプリ", actor_role="partner",
+                             subject_resident_id=person.id, action="export", resource="oidc.app",
+                             purpose=REFRESH_PURPOSE % {"client": "子育て応援アプリ"}))
+    sign_in_as(person)
+    english = client.get("/me/access-log/?lang=en").get_data(as_text=True)
+    assert "Continued provision to 子育て応援アプリ" in english
+    assert "the partner service “子育て応援アプリ”" in english
+    japanese = client.get("/me/access-log/?lang=ja").get_data(as_text=True)
+    assert "連携先サービス「子育て応援アプリ」" in japanese and "窓口のシステム" not in japanese
+
+
 def test_a_resident_with_the_longest_name_is_logged(db, client, sign_in_as, make_city,
                                                     make_resident):
     """Family and given names of 32 characters each: 65 with the space between, which the

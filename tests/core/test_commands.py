@@ -59,9 +59,13 @@ def test_demo_builds_the_embedded_default(demo_env):
         card_holders = connection.execute(text(
             "SELECT r.given_name FROM card_binding b JOIN resident r ON r.id = b.resident_id "
             "ORDER BY b.id")).scalars().all()
+        logout_uris = connection.execute(text(
+            "SELECT post_logout_redirect_uris FROM oidc_client")).scalar()
     assert card_holders == ["美咲", "健太"]     # the demo family's mother, then the father
     partner = json.loads((instance / "oidc-demo-client.json").read_text(encoding="utf-8"))
     assert partner["authorize_url"].startswith("http://127.0.0.1:5000/oidc/authorize?")
+    assert json.loads(logout_uris) == [partner["post_logout_redirect_uri"]]  # RP-initiated logout
+    assert partner["logout_url"].startswith("http://127.0.0.1:5000/oidc/logout?")
     engine.dispose()
     assert cities == ["南国市", "香南市", "香美市"]
     assert residents >= 45

@@ -87,6 +87,17 @@ class RelyingParty:
         body = self.oauth.prepare_request_body(
             code=code, redirect_uri=redirect_uri or self.redirect_uri,
             code_verifier=verifier, include_client_id=(how == "post"))
+        return self.post_token(body, how, secret)
+
+    def refresh(self, refresh_token: str, scope: str | None = None, how="basic", secret=None):
+        """grant_type=refresh_token (RFC 6749 6)."""
+        body = self.oauth.prepare_refresh_body(refresh_token=refresh_token,
+                                               scope=scope.split() if scope else None)
+        if how == "post":
+            body += "&client_id=" + self.client_id
+        return self.post_token(body, how, secret)
+
+    def post_token(self, body: str, how: str, secret: str | None):
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
         if how == "basic":
             headers["Authorization"] = basic(self.client_id, secret or self.secret)
@@ -94,6 +105,13 @@ class RelyingParty:
             body += "&client_secret=" + (secret or self.secret)
         path = urlsplit(self.metadata()["token_endpoint"]).path
         return self.http.post(path, data=body, headers=headers)
+
+    def offline_tokens(self, scope="openid profile offline_access") -> dict:
+        """Tokens with a refresh token: offline_access, asked with prompt=consent."""
+        auth = self.authorization(scope=scope, prompt="consent")
+        tokens = self.tokens(auth)
+        assert "refresh_token" in tokens, tokens
+        return tokens
 
     def tokens(self, auth: Authorization) -> dict:
         response = self.exchange(self.sign_in_and_get_code(auth), auth.verifier)
@@ -192,6 +210,16 @@ def make_rp(db, client):
 @pytest.fixture
 def rp(cities, make_rp):
     return make_rp(cities[0])
+
+
+OFFLINE_SCOPES = ["openid", "profile", "address", "birthdate", "offline_access"]
+
+
+@pytest.fixture
+def offline_rp(cities, make_rp):
+    """A partner registered for offline_access (refresh tokens) and RP-initiated logout."""
+    return make_rp(cities[0], scopes=OFFLINE_SCOPES,
+                   post_logout_redirect_uris=["https://rp.example/logged-out"])
 
 
 # --- openid-client (npm) as the relying party -------------------------------------------

@@ -67,6 +67,12 @@ def _token_requests(rp):
         ({}, good | {"client_id": "ｸﾗｲｱﾝﾄ", "client_secret": "秘密"}),
         (auth, good | {"grant_type": "refresh_token", "refresh_token": "\x00"}),
         (auth, good | {"grant_type": "refresh_token"}),
+        (auth, {"grant_type": "refresh_token", "refresh_token": "unknown"}),
+        (auth, {"grant_type": "refresh_token", "refresh_token": "漢字" * 3000}),
+        (auth, {"grant_type": "refresh_token", "refresh_token": ""}),
+        (auth, {"grant_type": "refresh_token", "refresh_token": "x", "scope": "openid \x00"}),
+        (auth, {"grant_type": "refresh_token", "refresh_token": "x", "scope": "ｏｐｅｎｉｄ" * 500}),
+        ({}, {"grant_type": "refresh_token", "refresh_token": "x", "client_id": rp.client_id}),
     ]
 
 
@@ -132,3 +138,55 @@ def test_revocation_endpoint_answers_bad_requests_with_rfc_errors(rp):
         assert response.is_json, (headers, form)
         if response.status_code != 200:
             assert response.get_json()["error"] in RFC6749_ERRORS | {"unsupported_token_type"}
+
+
+def test_token_endpoint_answers_bad_refresh_requests_of_a_real_family_without_a_5xx(offline_rp, resident,
+                                                                                    sign_in_as):
+    """A genuine refresh token with every scope a client might send, and twice at once."""
+    sign_in_as(resident)
+    token = offline_rp.offline_tokens()["refresh_token"]
+    for scope in ("\u3000", "openid openid", "email", "offline_access " * 100, "a" * 5000):
+        response = offline_rp.refresh(token, scope=scope)
+        assert response.status_code in (200, 400), (scope, response.status_code)
+        assert response.is_json and "error" in response.get_json() or response.status_code == 200
+        if response.status_code == 200:
+            token = response.get_json()["refresh_token"]
+    doubled = offline_rp.http.post("/oidc/token", data={"grant_type": "refresh_token",
+                                                         "refresh_token": [token, "x"]},
+                                   headers={"Authorization": basic(offline_rp.client_id, offline_rp.secret)})
+    assert doubled.status_code == 400 and doubled.get_json()["error"] in RFC6749_ERRORS
+
+
+def test_end_session_endpoint_answers_bad_requests_without_a_5xx(offline_rp, resident, sign_in_as):
+    sign_in_as(resident)
+    hint = offline_rp.tokens(offline_rp.authorization())["id_token"]
+    head, body, _signature = hint.split(".")
+    variants = [
+        "id_token_hint=%00", "id_token_hint=" + "x" * 5000, "id_token_hint=a.b.c",
+        "id_token_hint=" + head + "." + body + ".", "id_token_hint=" + head + "..",
+        "id_token_hint=eyJhbGciOiJub25lIn0." + body + ".",
+        "id_token_hint=%E6%BC%A2.%E5%AD%97.x", "client_id=%00", "client_id=" + "x" * 5000,
+        "client_id=%E6%BC%A2", "post_logout_redirect_uri=%00", "post_logout_redirect_uri=javascript:alert(1)",
+        f"id_token_hint={hint}&post_logout_redirect_uri=" + "%E6%BC%A2" * 500,
+        f"id_token_hint={hint}&state=%00", f"id_token_hint={hint}&ui_locales=%00",
+        f"client_id={offline_rp.client_id}&client_id=other",
+    ]
+    for query in variants:
+        for response in (offline_rp.http.get("/oidc/logout?" + query),
+                         offline_rp.http.post("/oidc/logout", data=query,
+                                              content_type="application/x-www-form-urlencoded")):
+            assert response.status_code < 500, (query, response.status_code)
+            assert "evil" not in response.headers.get("Location", "")
+    confirm = offline_rp.http.post("/oidc/logout?client_id=%00", data={"confirm": "yes"})
+    assert confirm.status_code == 400
+
+
+def test_long_and_repeated_scopes_are_stored_without_a_5xx(offline_rp, resident, sign_in_as):
+    """What a code or token keeps is the registered scopes asked for, each once: a request
+    repeating them, or asking for thousands of characters of others, still fits (PostgreSQL
+    refused the 200-character column with a 500)."""
+    sign_in_as(resident)
+    tokens = offline_rp.offline_tokens("openid profile offline_access " * 40 + "x" * 3000)
+    assert tokens["scope"] == ["openid", "profile", "offline_access"]
+    response = offline_rp.refresh(tokens["refresh_token"], scope="openid " * 300)
+    assert response.status_code == 200 and response.get_json()["scope"] == "openid"

@@ -4,8 +4,9 @@ it last used it; 「連携をやめる」 ends the consent and the partner's tok
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from portal.audit.models import AccessLogEntry
 from portal.oidc.models import OidcConsent
@@ -50,9 +51,19 @@ def test_the_connections_page_lists_partners_what_they_see_and_last_use(rp, resi
     page = rp.http.get("/me/connections").get_data(as_text=True)
     table = page.split('id="connections"')[1].split("</table>")[0]
     assert "こうち子育てアプリ" in table and "生年月日" in table and "住所" not in table
-    assert "まだ使われていません" not in table and "UTC" in table
+    assert "まだ使われていません" not in table
     assert "連携をやめる" in table
     assert "連携しているサービス" in rp.http.get("/").get_data(as_text=True)
+
+
+def test_the_last_use_is_shown_in_japan_time(rp, resident, sign_in_as, db):
+    sign_in_as(resident)
+    rp.tokens(rp.authorization(scope="openid"))
+    with db.transaction(resident.municipality_id) as s:  # 20:30 UTC is 05:30 the next day in Japan
+        s.execute(update(OidcConsent).values(last_used_at=datetime(2026, 3, 31, 20, 30)))
+    table = rp.http.get("/me/connections").get_data(as_text=True).split('id="connections"')[1]
+    assert "2026-04-01 05:30" in table
+    assert "2026-03-31" not in table and "UTC" not in table
 
 
 def test_withdrawing_ends_consent_and_tokens_and_is_logged(rp, resident, sign_in_as, db):

@@ -1,8 +1,9 @@
 """The provider as a partner's developer meets it: openid-client (npm, by panva, the
 OpenID-certified relying-party library) against the portal on a real socket. Discovery,
 code + PKCE S256 with state and nonce, both client authentication methods with client ids
-that contain '-' and '_', ID tokens validated including their signature and at_hash, and
-userinfo. The resident's side (sign-in and consent) goes through the Flask test client;
+that contain '-' and '_', ID tokens validated including their signature and at_hash,
+userinfo, refresh (rotation and reuse detection), revocation of access and refresh tokens,
+and RP-initiated logout through buildEndSessionUrl. The resident's side (sign-in and consent) goes through the Flask test client;
 tests/oidc/test_openid_client_browser.py drives it in Chromium with the card."""
 from __future__ import annotations
 
@@ -123,3 +124,56 @@ def test_revocation_of_another_clients_token_changes_nothing(make_openid_client,
     assert "error" in theirs.run("revoke", token=answer["tokens"]["access_token"])
     assert mine.ok("userinfo", access_token=answer["tokens"]["access_token"],
                    sub=answer["claims"]["sub"])["userinfo"]["sub"]
+
+
+# --- offline_access, refresh, logout and revocation ------------------------------------
+
+def offline_openid_client(make_openid_client, city):
+    from tests.oidc.conftest import OFFLINE_SCOPES
+    from tests.oidc.test_logout import LOGGED_OUT
+    return make_openid_client(city, client_id=IDS[0], scopes=OFFLINE_SCOPES,
+                              post_logout_redirect_uris=[LOGGED_OUT])
+
+
+def test_openid_client_refreshes_rotates_and_a_reused_token_ends_the_family(
+        make_openid_client, cities, resident, sign_in_as):
+    orp = offline_openid_client(make_openid_client, cities[0])
+    request, callback = sign_in_through(orp, sign_in_as(resident), scope="openid profile offline_access",
+                                        prompt="consent")
+    first = orp.grant(request, callback, userinfo=False)
+    assert "error" not in first, first["error"]
+    second = orp.ok("refresh", refresh_token=first["tokens"]["refresh_token"], userinfo=True)
+    assert second["tokens"]["refresh_token"] != first["tokens"]["refresh_token"]
+    assert second["claims"]["sub"] == first["claims"]["sub"]  # the refreshed ID token verified
+    assert second["userinfo"]["name"] == "高知\u3000花子"
+    reused = orp.run("refresh", refresh_token=first["tokens"]["refresh_token"])
+    assert reused["error"]["error"] == "invalid_grant"
+    ended = orp.run("refresh", refresh_token=second["tokens"]["refresh_token"])
+    assert ended["error"]["error"] == "invalid_grant"
+    gone = orp.run("userinfo", access_token=second["tokens"]["access_token"], sub=second["claims"]["sub"])
+    assert gone["error"]["status"] == 401
+
+
+def test_openid_client_revokes_a_refresh_token(make_openid_client, cities, resident, sign_in_as):
+    orp = offline_openid_client(make_openid_client, cities[0])
+    request, callback = sign_in_through(orp, sign_in_as(resident), scope="openid offline_access",
+                                        prompt="consent")
+    tokens = orp.grant(request, callback, userinfo=False)["tokens"]
+    assert orp.ok("revoke", token=tokens["refresh_token"], hint="refresh_token") == {"revoked": True}
+    assert orp.run("refresh", refresh_token=tokens["refresh_token"])["error"]["error"] == "invalid_grant"
+
+
+def test_openid_client_end_session_url_logs_the_resident_out(make_openid_client, cities, resident,
+                                                             sign_in_as):
+    from tests.oidc.test_logout import LOGGED_OUT, signed_in
+    orp = offline_openid_client(make_openid_client, cities[0])
+    http = sign_in_as(resident)
+    request, callback = sign_in_through(orp, http)
+    tokens = orp.grant(request, callback, userinfo=False)["tokens"]
+    url = orp.ok("end_session", params={"id_token_hint": tokens["id_token"],
+                                        "post_logout_redirect_uri": LOGGED_OUT,
+                                        "state": "rp-state"})["url"]
+    assert url.startswith(orp.issuer + "/oidc/logout?")  # from end_session_endpoint
+    response = http.get(path_of(url))
+    assert response.status_code == 302 and response.headers["Location"] == LOGGED_OUT + "?state=rp-state"
+    assert not signed_in(http)
