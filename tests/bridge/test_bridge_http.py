@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from madoguchi_smartcard.bridge.cli import bridge as bridge_command, build_config
 from madoguchi_smartcard.bridge.config import BridgeConfig, ConfigError, normalize_origin
 from madoguchi_smartcard.bridge.server import Bridge
+from madoguchi_smartcard.bridge.version import VERSION
 from tests.bridge.conftest import LOCAL_PORTAL, NONCE, PORTAL, BridgeClient
 
 EVIL = "https://portal.example.lg.jp.evil.example"
@@ -236,6 +237,7 @@ def test_status_is_readable_by_configured_origins_only(bridge_client):
     ok = bridge_client.request("GET", "/status", headers={"Origin": PORTAL})
     assert ok.status == 200 and ok.headers["access-control-allow-origin"] == PORTAL
     assert ok.json()["kiosk"] is False and ok.json()["bridge"].startswith("madoguchi-bridge/")
+    assert ok.json()["version"] == VERSION  # the portal compares it with its lowest accepted
     assert bridge_client.request("GET", "/status", headers={"Origin": EVIL}).status == 403
 
 

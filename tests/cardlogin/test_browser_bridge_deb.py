@@ -30,8 +30,11 @@ def installed_package(live_server, bridge_port, tmp_path):
     run([sys.executable, REPO / "scripts" / "build_bridge_deb.py", "--origin", live_server,
          "--port", str(bridge_port), "--reader", READER_A, "--out", tmp_path])
     (deb,) = tmp_path.glob("madoguchi-bridge_*_all.deb")
-    run([*APT, "install", "--reinstall", f"./{deb.name}"], cwd=tmp_path,
-        env=outside_env(DEBIAN_FRONTEND="noninteractive"))
+    env = outside_env(DEBIAN_FRONTEND="noninteractive")
+    install = [*APT, "install", "--reinstall", f"./{deb.name}"]
+    if run(install, check=False, cwd=tmp_path, env=env).returncode != 0:  # a fresh machine's lists
+        run([*APT, "update"], env=env)
+        run(install, cwd=tmp_path, env=env)
     yield deb
     run(["dpkg", "--purge", "madoguchi-bridge"])
 
