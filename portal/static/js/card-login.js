@@ -81,7 +81,8 @@
   async function start() {
     button.disabled = true;
     show(messages.opening, false);
-    if (!(await bridgeReady())) return;
+    // (a kiosk's own bridge was checked by checkKiosk; its pages never leave the kiosk)
+    if (!root.dataset.requireKiosk && !(await bridgeReady())) return;
     const {ok, data} = await post(root.dataset.challengeUrl, {purpose: root.dataset.purpose});
     if (!ok) { show(data.message || data.error || messages.failed, true); return; }
     const url = bridge + "/sign?origin=" + encodeURIComponent(data.origin) +
