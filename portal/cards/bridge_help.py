@@ -24,6 +24,8 @@ bp = Blueprint("card_bridge", __name__, url_prefix="/auth/card-bridge")
 # Which system each kind of package is for (the file's suffix says it).
 SYSTEMS = {".deb": _l("Debian・Ubuntu などの Linux"), ".exe": "Windows", ".msi": "Windows",
            ".pkg": "macOS", ".dmg": "macOS", ".whl": _l("pipx でのインストール（各OS）")}
+# The browser's system (its User-Agent) → the suffixes of the packages for it, shown first.
+FOR_BROWSER = (("Windows", (".msi", ".exe")), ("Macintosh", (".pkg", ".dmg")), ("Linux", (".deb",)))
 VERSION_RE = re.compile(r"^\d{1,4}(\.\d{1,4}){0,3}$")
 
 
@@ -33,6 +35,7 @@ class Package:
     system: str
     size: int
     sha256: str
+    for_this_computer: bool = False
 
 
 @lru_cache(maxsize=64)
@@ -50,7 +53,13 @@ def downloads_folder() -> Path | None:
     return Path(folder) if folder else None
 
 
-def offered_packages() -> list[Package]:
+def suffixes_for(user_agent: str) -> tuple[str, ...]:
+    return next((suffixes for marker, suffixes in FOR_BROWSER if marker in user_agent), ())
+
+
+def offered_packages(user_agent: str = "") -> list[Package]:
+    """The packages of CARD_BRIDGE_DOWNLOADS, those for the browser's system first."""
+    mine = suffixes_for(user_agent)
     folder = downloads_folder()
     if folder is None or not folder.is_dir():
         return []
@@ -59,8 +68,8 @@ def offered_packages() -> list[Package]:
         if path.is_file() and path.suffix in SYSTEMS:
             stat = path.stat()
             packages.append(Package(path.name, str(SYSTEMS[path.suffix]), stat.st_size,
-                                    _sha256(str(path), stat.st_mtime_ns, stat.st_size)))
-    return packages
+                                    _sha256(str(path), stat.st_mtime_ns, stat.st_size), path.suffix in mine))
+    return sorted(packages, key=lambda package: not package.for_this_computer)
 
 
 @bp.get("/")
@@ -70,7 +79,7 @@ def help_page():
     return render_template("cards/bridge_help.html", reason=reason,
                            found=found if VERSION_RE.match(found) else None,
                            min_version=current_app.config["CARD_BRIDGE_MIN_VERSION"],
-                           packages=offered_packages(), origin=portal_origin())
+                           packages=offered_packages(request.user_agent.string), origin=portal_origin())
 
 
 @bp.get("/download/<name>")

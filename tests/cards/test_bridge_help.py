@@ -16,6 +16,7 @@ def downloads(tmp_path):
     folder = tmp_path / "bridge-packages"
     folder.mkdir()
     (folder / "madoguchi-bridge_1.2.0-1_all.deb").write_bytes(PACKAGE)
+    (folder / "madoguchi-bridge-1.2.0.msi").write_bytes(b"a made-up installer")
     (folder / "notes.txt").write_text("not a package", encoding="utf-8")
     return folder
 
@@ -58,3 +59,14 @@ def test_without_packages_the_page_says_whom_to_ask(app, client):
     app.config["CARD_BRIDGE_DOWNLOADS"] = None
     text = client.get("/auth/card-bridge/").get_data(as_text=True)
     assert "インストール用のファイルを配布していません" in text and "窓口" in text
+
+
+def test_the_package_for_the_browsers_system_comes_first(client):
+    deb, msi = "madoguchi-bridge_1.2.0-1_all.deb", "madoguchi-bridge-1.2.0.msi"
+    linux = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
+    windows = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0"
+    for agent, first, other in ((linux, deb, msi), (windows, msi, deb)):
+        text = client.get("/auth/card-bridge/", headers={"User-Agent": agent}).get_data(as_text=True)
+        assert text.count("お使いのパソコン向け") == 1
+        marked = text.index('class="for-this-computer"')
+        assert marked < text.index("お使いのパソコン向け") < text.index(first) < text.index(other)
