@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 OIDC_RP := tests/oidc/rp
 
-.PHONY: run test test-sqlite test-postgres install system-deps demo bench clean
+.PHONY: run test test-sqlite test-postgres install system-deps demo bench clean bridge-deb bridge-wheel
 
 ## make run: install, build the demo database (SQLite) and serve the portal on 127.0.0.1
 run: install
@@ -21,8 +21,9 @@ test: install
 test-sqlite:
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The packaging tests (wheels, the Debian package) touch no database: the SQLite run has them.
 test-postgres:
-	MADOGUCHI_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest $(PYTEST_ARGS)
+	MADOGUCHI_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest -m "not packaging" $(PYTEST_ARGS)
 
 install: system-deps $(VENV)/.installed $(OIDC_RP)/node_modules/.package-lock.json
 	scripts/i18n.sh compile
@@ -44,6 +45,16 @@ $(OIDC_RP)/node_modules/.package-lock.json: $(OIDC_RP)/package-lock.json
 bench: install
 	scripts/pcsc-up.sh
 	set -e; for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script; done
+
+## make bridge-deb: the card bridge as a Debian package in dist/, for one deployment's portal
+##   make bridge-deb BRIDGE_ORIGIN=https://portal.city.example.lg.jp [BRIDGE_DEB_ARGS="--kiosk --reader '…'"]
+BRIDGE_ORIGIN ?= https://portal.example.lg.jp
+bridge-deb:
+	python3 scripts/build_bridge_deb.py --origin $(BRIDGE_ORIGIN) --out dist $(BRIDGE_DEB_ARGS)
+
+## make bridge-wheel: the card bridge's wheel in dist/ (pipx install dist/madoguchi_bridge-*.whl)
+bridge-wheel: install
+	$(BIN)/pip wheel --quiet --no-deps --no-build-isolation -w dist ./bridge
 
 clean:
 	rm -rf $(VENV) instance

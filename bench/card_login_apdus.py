@@ -23,10 +23,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from smartcard.jpki import JPKICard  # noqa: E402
-from smartcard.testpki import TestPKI  # noqa: E402
-from smartcard.transport import InProcessTransport, RecordingTransport  # noqa: E402
-from smartcard.virtual import VirtualMyNumberCard  # noqa: E402
+from madoguchi_smartcard.jpki import JPKICard  # noqa: E402
+from madoguchi_smartcard.testpki import TestPKI  # noqa: E402
+from madoguchi_smartcard.transport import InProcessTransport, RecordingTransport  # noqa: E402
+from madoguchi_smartcard.virtual import VirtualMyNumberCard  # noqa: E402
 
 READER = "Virtual PCD 00 00"
 PORT = 35963
@@ -51,8 +51,8 @@ def measure(open_transport, extended: bool, rounds: int) -> tuple[int, float]:
 
 
 def pcsc_opener(profile, latency_s: float):
-    from smartcard import readers
-    from smartcard.vpcd import VirtualCardServer
+    from madoguchi_smartcard import readers
+    from madoguchi_smartcard.vpcd import VirtualCardServer
 
     server = VirtualCardServer(profile, port=PORT, latency_s=latency_s).start()
     readers.wait_for_card(READER, timeout_s=10)

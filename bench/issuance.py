@@ -133,7 +133,7 @@ def bench_flow(n: int) -> None:
     from portal.registry.models import Household, Resident, Sex
     from portal.tenancy.services import add_municipality
     from services.convenience_issuance.signing import KeyRing
-    from smartcard.testpki import TestPKI
+    from madoguchi_smartcard.testpki import TestPKI
     from tests.cards.conftest import login_token
     from tests.conftest import card_settings, https_client
 

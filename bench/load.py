@@ -305,9 +305,9 @@ def card_logins(data: Dataset, count: int) -> list[str]:
     before the run) in its own browser session, the token signed by the virtual card."""
     from flask import session
     from flask_wtf.csrf import generate_csrf
-    from smartcard.jpki import JPKICard
-    from smartcard.transport import InProcessTransport
-    from smartcard.virtual import VirtualMyNumberCard
+    from madoguchi_smartcard.jpki import JPKICard
+    from madoguchi_smartcard.transport import InProcessTransport
+    from madoguchi_smartcard.virtual import VirtualMyNumberCard
     app = data.app
     transport = InProcessTransport(VirtualMyNumberCard(data.card))
     transport.connect()
@@ -476,7 +476,7 @@ def measure(server: Server, page: str, clients: int, requests: list[str], durati
 
 def run_database(label: str, url: str, scale: Scale, duration: float, per_second: int,
                  workdir: Path) -> list[Result]:
-    from smartcard.testpki import TestPKI
+    from madoguchi_smartcard.testpki import TestPKI
     print(f"\n== {label}: building the data set", flush=True)
     pki = TestPKI.create(workdir / "pki")
     pki.write_crls()

@@ -30,10 +30,10 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from portal.cards.revocation import CrlStore, RevocationSources
 from portal.cards.validation import TOKEN_FORMAT, TokenValidator, parse_token, signed_data
-from smartcard.jpki import JPKICard
-from smartcard.testpki import TestPKI
-from smartcard.transport import InProcessTransport
-from smartcard.virtual import VirtualMyNumberCard
+from madoguchi_smartcard.jpki import JPKICard
+from madoguchi_smartcard.testpki import TestPKI
+from madoguchi_smartcard.transport import InProcessTransport
+from madoguchi_smartcard.virtual import VirtualMyNumberCard
 
 ORIGIN, NONCE = "https://portal.example.jp", "bench-nonce-0123456789abcdef"
 MIB = 2**20

@@ -87,6 +87,7 @@ def _cookie_policy(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from portal.audit.views import bp as audit_bp
+    from portal.cards.bridge_help import bp as card_bridge_bp
     from portal.cards.views import bp as cards_bp
     from portal.kiosk.views import bp as kiosk_bp
     from portal.oidc.views import bp as oidc_bp
@@ -98,5 +99,5 @@ def _register_blueprints(app: Flask) -> None:
     from portal.staff.views import bp as staff_bp
     from portal.tenancy.views import bp as tenancy_bp
     for bp in (public_bp, residents_bp, audit_bp, staff_bp, registry_bp, operator_bp, cards_bp,
-               sessions_bp, kiosk_bp, oidc_bp, tenancy_bp):
+               card_bridge_bp, sessions_bp, kiosk_bp, oidc_bp, tenancy_bp):
         app.register_blueprint(bp)

@@ -106,11 +106,11 @@ def _register_groups() -> None:
         cli.add_command(group)
     from portal.cards.cli import card as server_card, refresh_crls
     try:
-        from smartcard.cli import card, pki
+        from madoguchi_smartcard.cli import card, pki
     except ImportError:  # a server install without the card side
         cli.add_command(server_card)
         return
-    from smartcard.bridge.cli import bridge
+    from madoguchi_smartcard.bridge.cli import bridge
     card.add_command(refresh_crls)
     cli.add_command(card)
     cli.add_command(pki)

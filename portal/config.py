@@ -34,6 +34,12 @@ DEFAULTS: dict[str, Any] = {
     # an operator says otherwise.
     "CARD_CRL_SOFT_FAIL": False,
     "CARD_BRIDGE_URL": "http://127.0.0.1:35980",
+    # The oldest card bridge (madoguchi-bridge) this portal works with: an older one is told
+    # to update.  The folder of bridge packages the help page offers (with their SHA-256),
+    # and how long the sign-in page waits for a bridge started through its URL scheme.
+    "CARD_BRIDGE_MIN_VERSION": "1.0.0",
+    "CARD_BRIDGE_DOWNLOADS": None,
+    "CARD_BRIDGE_LAUNCH_WAIT_S": 8,
     # Folder for the embedded SQLite database and the demo's PKI and cards (default instance/).
     "INSTANCE_PATH": None,
     # Folder of the cities' logos and seal images named in their settings (default

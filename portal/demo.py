@@ -185,7 +185,7 @@ def build_demo_cards(database, instance: Path) -> list[Path]:
     from portal import demo_family
     from portal.registry.models import Resident, ResidentStatus
     from portal.tenancy.models import Municipality
-    from smartcard.testpki import TestPKI
+    from madoguchi_smartcard.testpki import TestPKI
     pki = TestPKI.create(instance / "pki")
     locality = {c["code"]: c["locality"] for c in DEMO_CITIES}
     paths = []

@@ -3,8 +3,8 @@
 Imports nothing from the portal, Flask or SQLAlchemy, and loads pyscard only
 when a PC/SC reader is actually used (:mod:`smartcard.readers`).
 
-Import from the submodules (``from smartcard.jpki import JPKICard``), never
-from this package's namespace: pyscard installs a top-level package of the
-same name, and depending on ``sys.path`` order either ``__init__`` may win.
-The submodules resolve to this project in both cases.
+Installed, this folder is the package ``madoguchi_smartcard`` (setup.py and
+bridge/pyproject.toml map it): pyscard installs a top-level package ``smartcard``,
+and two distributions must never write the same directory.  Import it as
+``madoguchi_smartcard``; inside, modules import each other relatively.
 """

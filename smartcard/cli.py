@@ -317,5 +317,5 @@ def ocsp_serve(directory: Path, host: str, port: int) -> None:
         pass
 
 
-if __name__ == "__main__":  # python -m smartcard.cli card serve PROFILE
+if __name__ == "__main__":  # python -m madoguchi_smartcard.cli card serve PROFILE
     click.Group(commands={"card": card, "pki": pki})()

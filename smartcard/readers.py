@@ -1,9 +1,11 @@
 """PC/SC readers through pyscard: listing, waiting, events, and a transport.
 
 pyscard is imported here, lazily, and only its low-level ``scard`` module is
-used.  Because this package is also called ``smartcard`` (as pyscard's is),
-pyscard's directory is added to this package's search path at first use so
-``smartcard.scard`` resolves to pyscard's extension module.
+used.  Installed, this package is ``madoguchi_smartcard`` and the top-level
+``smartcard`` is pyscard's alone.  Run from the source tree (its root first on
+``sys.path``), the folder ``smartcard/`` shadows pyscard's package of that name:
+then pyscard's directory is added to the shadow's search path at first use so
+``smartcard.scard`` still resolves to pyscard's extension module.
 
 When pcscd restarts, every context and card handle dies with it
 (SCARD_E_NO_SERVICE, SCARD_E_SERVICE_STOPPED, SCARD_E_INVALID_HANDLE …):
@@ -51,15 +53,15 @@ def scard():
 
 
 def _import_pyscard_scard():
-    import smartcard as package  # this package
     try:
         return importlib.import_module("smartcard.scard")
     except ImportError:
         pass
     directory = _pyscard_directory()
     if directory is None:
-        raise errors.ReaderUnavailable("pyscard is not installed (pip install 'madoguchi[card]')")
-    package.__path__.append(str(directory))
+        raise errors.ReaderUnavailable("pyscard is not installed (pip install pyscard, or apt install python3-pyscard)")
+    import smartcard as shadow  # the source tree's folder, imported under pyscard's name
+    shadow.__path__.append(str(directory))
     return importlib.import_module("smartcard.scard")
 
 

@@ -60,7 +60,7 @@ def migrated_url(database_url) -> str:
 @pytest.fixture(scope="session")
 def card_pki(tmp_path_factory):
     """One JPKI-shaped test PKI per run (RSA key generation is the slow part)."""
-    from smartcard.testpki import TestPKI
+    from madoguchi_smartcard.testpki import TestPKI
     pki = TestPKI.create(tmp_path_factory.mktemp("pki"))
     pki.write_crls()
     return pki

@@ -180,7 +180,7 @@ def _enroll():
     signing = validators().signing
     parsed = parse_token(token)
     signing.validate(parsed, portal_origin(), nonce)
-    from smartcard.identity import parse_signing_identity
+    from madoguchi_smartcard.identity import parse_signing_identity
     identity = parse_signing_identity(parsed.certificate)
     person = match_resident(get_db(), identity.name, identity.birth_date, identity.sex,
                             identity.address, identity.has_substitutes)

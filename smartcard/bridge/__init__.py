@@ -7,6 +7,6 @@ the card sign ``SHA-256(origin) ‖ SHA-256(nonce)`` and hands the token back to
 that one origin by ``postMessage``.  In kiosk mode it adds an on-screen PIN pad
 and a Server-Sent-Events stream of card insertions and removals.
 
-Import from the submodules (``from smartcard.bridge.server import Bridge``);
-see the note in ``smartcard/__init__.py`` about pyscard's package of the same name.
+Import from the submodules (``from madoguchi_smartcard.bridge.server import Bridge``);
+see ``smartcard/__init__.py`` for why the folder installs under that name.
 """

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import importlib.metadata
 import logging
 import threading
 from dataclasses import dataclass
 from typing import Callable
 
-import smartcard.errors as errors
-from smartcard.jpki import JPKICard, LoginResult
+from .. import errors
+from ..jpki import JPKICard, LoginResult
+from .version import VERSION
 
 log = logging.getLogger("smartcard.bridge")
 
@@ -25,10 +25,7 @@ ALGORITHM = "RS256"
 
 
 def app_version() -> str:
-    try:
-        return f"madoguchi-bridge/{importlib.metadata.version('madoguchi')}"
-    except importlib.metadata.PackageNotFoundError:
-        return "madoguchi-bridge/0"
+    return f"madoguchi-bridge/{VERSION}"
 
 
 def signed_data(origin: str, nonce: str) -> bytes:
@@ -171,7 +168,7 @@ class CardDesk:
             self._lock.release()
 
     def _on_card(self, operation: Callable[[JPKICard], LoginResult], secret: str) -> LoginResult:
-        import smartcard.readers as readers  # pyscard is loaded only when a card is really used
+        from .. import readers  # pyscard is loaded only when a card is really used
         try:
             context = self._pcsc_context(readers)
             reader = self._choose_reader(readers, context)

@@ -23,15 +23,21 @@ from .config import DEFAULT_PORT, BridgeConfig, ConfigError, load_config_file
 @click.option("--verbose", is_flag=True, help="詳しいログ / verbose log")
 def bridge(config_path, origins, port, kiosk, reader, idle_s, verbose) -> None:
     """マイナンバーカード連携アプリを起動します / run the card bridge (loopback only)."""
+    try:
+        config = build_config(config_path, origins, port, kiosk, reader, idle_s)
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
+    serve(config, verbose)
+
+
+def serve(config: BridgeConfig, verbose: bool = False) -> None:
+    """Run the bridge until SIGTERM or Ctrl-C (``madoguchi bridge`` and ``madoguchi-bridge``)."""
     from .server import Bridge
 
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(message)s")
     try:
-        config = build_config(config_path, origins, port, kiosk, reader, idle_s)
         running = Bridge.from_config(config).start()
-    except ConfigError as exc:
-        raise click.UsageError(str(exc)) from None
     except OSError as exc:
         raise click.ClickException(f"ポートを開けません / cannot listen: {exc}") from None
     click.echo(f"カード連携アプリ起動 / card bridge on {running.url} for {', '.join(config.origins)}"
@@ -44,9 +50,13 @@ def bridge(config_path, origins, port, kiosk, reader, idle_s, verbose) -> None:
 def build_config(config_path, origins, port, kiosk, reader, idle_s) -> BridgeConfig:
     """Options override the file; the file overrides the defaults."""
     settings = load_config_file(config_path) if config_path else {}
-    overrides = {"origins": tuple(origins) or None, "port": port, "kiosk": kiosk,
-                 "reader": reader, "idle_s": idle_s}
-    settings.update({k: v for k, v in overrides.items() if v is not None})
+    return merged_config(settings, origins=tuple(origins) or None, port=port, kiosk=kiosk,
+                         reader=reader, idle_s=idle_s)
+
+
+def merged_config(settings: dict, **overrides) -> BridgeConfig:
+    """``settings`` (from files) with the options that were given (not None) on top."""
+    settings = {**settings, **{k: v for k, v in overrides.items() if v is not None}}
     settings["origins"] = tuple(settings.get("origins", ()))
     return BridgeConfig(**settings)
 

@@ -37,7 +37,7 @@ class CardEventHub:
 
     def start(self) -> None:
         """Start watching (loads pyscard; fails with ReaderUnavailable only if pcscd is absent)."""
-        import smartcard.readers as readers
+        from .. import readers
         monitor = readers.CardMonitor(poll_s=self.poll_s)
         with self._lock:
             self._present = self._present_now(readers, monitor.context)

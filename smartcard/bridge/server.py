@@ -12,7 +12,7 @@ Routes (everything else is 404):
     Kiosk mode: Server-Sent Events ``inserted`` / ``removed`` ``{reader}``,
     CORS-readable by the configured origins only.
 ``GET /status``
-    ``{bridge, kiosk}`` for configured origins (lets a portal see the bridge runs).
+    ``{bridge, version, kiosk}`` for configured origins (lets a portal see the bridge runs).
 ``GET /static/<file>``
     The page's script and style sheet (the CSP allows no inline code).
 
@@ -35,6 +35,7 @@ from .config import DEFAULT_PORT, BridgeConfig, try_normalize_origin
 from .events import CardEventHub
 from .grants import GrantBook
 from .pages import keyboard_markup, parse_query, pinpad_markup, render, static_file
+from .version import VERSION
 
 log = logging.getLogger("smartcard.bridge")
 
@@ -308,7 +309,8 @@ class BridgeHandler(BaseHTTPRequestHandler):
         if origin is not None and not self.bridge.config.allows(origin) and origin not in self.bridge.own_origins:
             self._plain(HTTPStatus.FORBIDDEN, "許可されていません / forbidden")
             return
-        payload = json.dumps({"bridge": app_version(), "kiosk": self.bridge.config.kiosk}).encode()
+        payload = json.dumps({"bridge": app_version(), "version": VERSION,
+                              "kiosk": self.bridge.config.kiosk}).encode()
         self._send(HTTPStatus.OK, payload, "application/json", cors=origin)
 
     # -- events --------------------------------------------------------------------------------------

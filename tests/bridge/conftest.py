@@ -11,8 +11,8 @@ from urllib.parse import quote
 
 import pytest
 
-from smartcard.profile import CardProfile
-from smartcard.testpki import TestPKI
+from madoguchi_smartcard.profile import CardProfile
+from madoguchi_smartcard.testpki import TestPKI
 from tests.smartcard.conftest import PORT_A, READER_A, fresh_copy, pcsc_stack, serve, stop  # noqa: F401
 
 PORTAL = "https://portal.example.lg.jp"
@@ -107,7 +107,7 @@ class BridgeClient:
 @pytest.fixture
 def make_bridge():
     """Factory: make_bridge(origins=..., kiosk=False, reader=READER_A, ...) -> started Bridge."""
-    from smartcard.bridge.server import Bridge
+    from madoguchi_smartcard.bridge.server import Bridge
     started = []
 
     def create(origins=(PORTAL, LOCAL_PORTAL), **options):

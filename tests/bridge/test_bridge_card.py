@@ -14,8 +14,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from smartcard.bridge.cardwork import TOKEN_FORMAT, signed_data
-from smartcard.virtual import SW_NOT_FOUND, VirtualMyNumberCard
+from madoguchi_smartcard.bridge.cardwork import TOKEN_FORMAT, signed_data
+from madoguchi_smartcard.virtual import SW_NOT_FOUND, VirtualMyNumberCard
 from tests.bridge.conftest import (NONCE, PASSWORD, PIN, PORT_A, PORTAL, READER_A, BridgeClient,
                                    fresh_copy, serve, stop)
 

@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from smartcard.bridge.cli import bridge as bridge_command, build_config
-from smartcard.bridge.config import BridgeConfig, ConfigError, normalize_origin
-from smartcard.bridge.server import Bridge
+from madoguchi_smartcard.bridge.cli import bridge as bridge_command, build_config
+from madoguchi_smartcard.bridge.config import BridgeConfig, ConfigError, normalize_origin
+from madoguchi_smartcard.bridge.server import Bridge
+from madoguchi_smartcard.bridge.version import VERSION
 from tests.bridge.conftest import LOCAL_PORTAL, NONCE, PORTAL, BridgeClient
 
 EVIL = "https://portal.example.lg.jp.evil.example"
@@ -236,6 +237,7 @@ def test_status_is_readable_by_configured_origins_only(bridge_client):
     ok = bridge_client.request("GET", "/status", headers={"Origin": PORTAL})
     assert ok.status == 200 and ok.headers["access-control-allow-origin"] == PORTAL
     assert ok.json()["kiosk"] is False and ok.json()["bridge"].startswith("madoguchi-bridge/")
+    assert ok.json()["version"] == VERSION  # the portal compares it with its lowest accepted
     assert bridge_client.request("GET", "/status", headers={"Origin": EVIL}).status == 403
 
 
@@ -271,7 +273,7 @@ def test_the_command_serves_until_stopped(tmp_path: Path):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     process = subprocess.Popen(
-        [sys.executable, "-c", "from smartcard.bridge.cli import bridge; bridge()", "--origin", PORTAL,
+        [sys.executable, "-c", "from madoguchi_smartcard.bridge.cli import bridge; bridge()", "--origin", PORTAL,
          "--port", str(port), "--kiosk"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[2],
         env={**os.environ, "PYTHONIOENCODING": "utf-8"})

@@ -1,5 +1,5 @@
 """The bridge's English counts tries as English does."""
-from smartcard.bridge.cardwork import failure
+from madoguchi_smartcard.bridge.cardwork import failure
 
 
 def test_one_try_left_is_singular():

@@ -49,7 +49,8 @@ def people(make_city, make_resident, make_staff, db):
 def pages(people) -> dict:
     child, mother = people["child"].id, people["mother"].id
     return {
-        None: ["/", "/staff/login", "/auth/login", f"/kiosk/{KIOSK_ID}",
+        None: ["/", "/staff/login", "/auth/login", "/auth/card-bridge/?reason=outdated&found=0.9",
+               f"/kiosk/{KIOSK_ID}",
                "/services/convenience_issuance/verify",
                "/services/convenience_issuance/terminal?municipality=392049"],
         "mother": ["/me/", "/me/access-log/", "/services/maternal_health/",

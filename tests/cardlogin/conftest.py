@@ -36,7 +36,7 @@ def app_config(app_config, bridge_port):
 @pytest.fixture
 def start_bridge(live_server, bridge_port):
     """Factory: start_bridge(kiosk=False) -> a Bridge serving the live portal's origin."""
-    from smartcard.bridge.server import Bridge
+    from madoguchi_smartcard.bridge.server import Bridge
     started = []
 
     def start(**options):

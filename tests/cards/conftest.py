@@ -10,9 +10,9 @@ from datetime import date
 import pytest
 
 from portal.cards.validation import TOKEN_FORMAT, signed_data
-from smartcard.jpki import JPKICard
-from smartcard.transport import InProcessTransport
-from smartcard.virtual import VirtualMyNumberCard
+from madoguchi_smartcard.jpki import JPKICard
+from madoguchi_smartcard.transport import InProcessTransport
+from madoguchi_smartcard.virtual import VirtualMyNumberCard
 
 ORIGIN = "https://localhost"
 

@@ -17,7 +17,7 @@ from portal.cards.ocsp import OcspClient
 from portal.cards.revocation import CrlStore, RevocationSources
 from portal.cards.validation import TokenValidator
 from portal.config import ConfigError, load_config
-from smartcard.testocsp import OcspResponder
+from madoguchi_smartcard.testocsp import OcspResponder
 from tests.cards.test_card_login import HOME, refused
 
 NOW = dt.datetime.now(dt.timezone.utc)
@@ -231,7 +231,7 @@ def test_a_signing_serial_asked_under_the_auth_root_is_unknown(card_pki, card):
     generation alone, and said 'good' for the signing certificate's serial)."""
     from cryptography.hazmat.primitives.serialization import Encoding
     from cryptography.x509 import ocsp
-    from smartcard.testocsp import answer
+    from madoguchi_smartcard.testocsp import answer
     root = issuer_of(card_pki)
     probe = ocsp.OCSPRequestBuilder().add_certificate(root, root, hashes.SHA1()).build()
     serial = x509.load_der_x509_certificate(card.signing.certificate).serial_number

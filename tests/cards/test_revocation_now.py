@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from portal.sessions.models import UserSession
-from smartcard.cli import pki
+from madoguchi_smartcard.cli import pki
 from tests.cards.conftest import CardClient, enrolled, login_token, refresh_crls
 from tests.cards.test_card_login import HOME, refused
 from tests.conftest import https_client

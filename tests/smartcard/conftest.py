@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from smartcard.profile import CardProfile
-from smartcard.testpki import TestPKI
-from smartcard.transport import InProcessTransport, RecordingTransport
-from smartcard.virtual import VirtualMyNumberCard
+from madoguchi_smartcard.profile import CardProfile
+from madoguchi_smartcard.testpki import TestPKI
+from madoguchi_smartcard.transport import InProcessTransport, RecordingTransport
+from madoguchi_smartcard.virtual import VirtualMyNumberCard
 
 REPO = Path(__file__).resolve().parents[2]
 READER_A, READER_B = "Virtual PCD 00 00", "Virtual PCD 00 01"
@@ -83,7 +83,7 @@ def bring_up_pcscd() -> None:
 def pcsc_stack():
     """pcscd with vpcd's two virtual readers.  Never skips: fails loudly if the stack is missing."""
     bring_up_pcscd()
-    from smartcard import readers
+    from madoguchi_smartcard import readers
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         try:
@@ -96,7 +96,7 @@ def pcsc_stack():
 
 
 def serve(profile: CardProfile, port: int, reader: str, readers_module, **options):
-    from smartcard.vpcd import VirtualCardServer
+    from madoguchi_smartcard.vpcd import VirtualCardServer
     server = VirtualCardServer(profile, port=port, **options).start()
     readers_module.wait_for_card(reader, timeout_s=10)
     return server
@@ -128,7 +128,7 @@ def module_card(pcsc_stack, issued) -> CardProfile:
 @pytest.fixture
 def pcsc_card(pcsc_stack, card_server):
     """A JPKICard on the PC/SC transport to reader A."""
-    from smartcard.jpki import JPKICard
+    from madoguchi_smartcard.jpki import JPKICard
     transport = RecordingTransport(pcsc_stack.PcscTransport(READER_A))
     transport.connect()
     yield JPKICard(transport)

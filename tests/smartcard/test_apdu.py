@@ -2,10 +2,10 @@
 
 import pytest
 
-from smartcard import errors
-from smartcard.apdu import Command, Response, decode_command, status_error, transceive
-from smartcard.transport import InProcessTransport, RecordingTransport
-from smartcard.virtual import VirtualMyNumberCard
+from madoguchi_smartcard import errors
+from madoguchi_smartcard.apdu import Command, Response, decode_command, status_error, transceive
+from madoguchi_smartcard.transport import InProcessTransport, RecordingTransport
+from madoguchi_smartcard.virtual import VirtualMyNumberCard
 
 
 @pytest.mark.parametrize("command, encoded", [

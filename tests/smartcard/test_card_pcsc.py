@@ -11,9 +11,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from smartcard import errors
-from smartcard.cli import card as card_cli
-from smartcard.jpki import JPKICard
+from madoguchi_smartcard import errors
+from madoguchi_smartcard.cli import card as card_cli
+from madoguchi_smartcard.jpki import JPKICard
 
 
 pytestmark = pytest.mark.card

@@ -8,9 +8,9 @@ import pytest
 from click.testing import CliRunner
 from cryptography import x509
 
-from smartcard.cli import card, pki
-from smartcard.jpki import JPKICard
-from smartcard.profile import CardProfile
+from madoguchi_smartcard.cli import card, pki
+from madoguchi_smartcard.jpki import JPKICard
+from madoguchi_smartcard.profile import CardProfile
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -66,7 +66,7 @@ def test_big_crl(pki_dir, tmp_path):
 @pytest.mark.card
 def test_card_serve_puts_a_card_in_a_reader(pki_dir, pcsc_stack):
     profile_path, _ = issue(pki_dir)
-    process = subprocess.Popen([sys.executable, "-m", "smartcard.cli", "card", "serve", str(profile_path),
+    process = subprocess.Popen([sys.executable, "-m", "madoguchi_smartcard.cli", "card", "serve", str(profile_path),
                                 "--port", "35964", "--latency-ms", "1"], cwd=REPO,
                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
@@ -84,9 +84,9 @@ def test_card_serve_puts_a_card_in_a_reader(pki_dir, pcsc_stack):
 @pytest.mark.card
 def test_card_serve_takes_commands_while_serving(pki_dir, pcsc_stack):
     """Typed commands pull the card out, put it back and garble an answer, through pcscd."""
-    from smartcard import errors
+    from madoguchi_smartcard import errors
     profile_path, _ = issue(pki_dir)
-    process = subprocess.Popen([sys.executable, "-m", "smartcard.cli", "card", "serve", str(profile_path),
+    process = subprocess.Popen([sys.executable, "-m", "madoguchi_smartcard.cli", "card", "serve", str(profile_path),
                                 "--port", "35964"], cwd=REPO, stdin=subprocess.PIPE,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 

@@ -5,9 +5,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import smartcard.jpki
+import madoguchi_smartcard.jpki
 
-PACKAGE_DIR = Path(smartcard.jpki.__file__).parent
+PACKAGE_DIR = Path(madoguchi_smartcard.jpki.__file__).parent
 BLOCKER = """
 import importlib.abc, sys
 class Blocker(importlib.abc.MetaPathFinder):
@@ -25,9 +25,10 @@ print('PYSCARD' if pyscard_loaded else 'OK')
 
 
 def test_every_module_imports_without_flask_sqlalchemy_or_portal():
-    modules = ["smartcard"] + [f"smartcard.{m.name}" for m in pkgutil.iter_modules([str(PACKAGE_DIR)])]
-    assert "smartcard.readers" in modules and "smartcard.cli" in modules
+    modules = ["madoguchi_smartcard"] + [f"madoguchi_smartcard.{m.name}"
+                                         for m in pkgutil.iter_modules([str(PACKAGE_DIR)])]
+    assert "madoguchi_smartcard.readers" in modules and "madoguchi_smartcard.cli" in modules
     result = subprocess.run([sys.executable, "-c", BLOCKER.format(modules=modules)],
                             capture_output=True, text=True, cwd=PACKAGE_DIR.parent)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "OK"  # importing smartcard.readers does not load pyscard
+    assert result.stdout.strip() == "OK"  # importing madoguchi_smartcard.readers does not load pyscard

@@ -8,11 +8,11 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from smartcard import constants, errors
-from smartcard.jpki import JPKICard, sha256_digest_info
-from smartcard.profile import CardProfile
-from smartcard.transport import InProcessTransport, RecordingTransport
-from smartcard.virtual import VirtualMyNumberCard
+from madoguchi_smartcard import constants, errors
+from madoguchi_smartcard.jpki import JPKICard, sha256_digest_info
+from madoguchi_smartcard.profile import CardProfile
+from madoguchi_smartcard.transport import InProcessTransport, RecordingTransport
+from madoguchi_smartcard.virtual import VirtualMyNumberCard
 
 
 def test_login_takes_eight_apdus_with_one_extended_read(transport, profile):

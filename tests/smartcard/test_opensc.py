@@ -18,8 +18,8 @@ from click.testing import CliRunner
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from smartcard.cli import card as card_cli
-from smartcard.constants import CONTACT_ATR
+from madoguchi_smartcard.cli import card as card_cli
+from madoguchi_smartcard.constants import CONTACT_ATR
 
 pytestmark = pytest.mark.card
 READER = "Virtual PCD 00 00"   # reader A of the conftest

@@ -4,12 +4,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from smartcard import errors
-from smartcard.apdu import Command, Response, decode_command, transceive
-from smartcard.jpki import JPKICard, parse_basic_four
-from smartcard.tlv import der_header, parse_tlv, read_length
-from smartcard.transport import Transport
-from smartcard.virtual import VirtualMyNumberCard, encode_basic_four
+from madoguchi_smartcard import errors
+from madoguchi_smartcard.apdu import Command, Response, decode_command, transceive
+from madoguchi_smartcard.jpki import JPKICard, parse_basic_four
+from madoguchi_smartcard.tlv import der_header, parse_tlv, read_length
+from madoguchi_smartcard.transport import Transport
+from madoguchi_smartcard.virtual import VirtualMyNumberCard, encode_basic_four
 
 blobs = st.binary(max_size=300)
 
@@ -41,7 +41,7 @@ def test_tlv_and_der_parsing_raise_only_unexpected_answer(raw):
 
 @given(st.integers(0, 2**31), st.sampled_from([0x30, 0x04, 0x02]))
 def test_der_header_reads_back_every_length(length, tag):
-    from smartcard import der
+    from madoguchi_smartcard import der
     header = bytes((tag,)) + der.length(length)
     assert der_header(header) == (len(header), len(header) + length)
 

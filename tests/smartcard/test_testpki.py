@@ -7,10 +7,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.x509.oid import ExtensionOID, NameOID
 
-from smartcard import constants as c
-from smartcard import errors
-from smartcard.identity import decode_birth_date, encode_birth_date, parse_signing_identity
-from smartcard.testpki import TestPKI, build_crl_der, fifth_birthday_after, my_number_check_digit
+from madoguchi_smartcard import constants as c
+from madoguchi_smartcard import errors
+from madoguchi_smartcard.identity import decode_birth_date, encode_birth_date, parse_signing_identity
+from madoguchi_smartcard.testpki import TestPKI, build_crl_der, fifth_birthday_after, my_number_check_digit
 
 
 def load(der):

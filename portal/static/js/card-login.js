@@ -29,9 +29,60 @@
     return {ok: response.ok, data};
   }
 
+  // The bridge, asked before each sign-in: running (and recent enough), or the resident is
+  // offered to start it, or sent to the help page; never left on a browser's error page.
+  const absent = document.getElementById("card-bridge-absent");
+  const helpUrl = root.dataset.helpUrl;
+
+  async function bridgeStatus() {
+    try {
+      const response = await fetch(bridge + "/status", {credentials: "omit", cache: "no-store"});
+      return response.ok ? await response.json() : null;
+    } catch (e) { return null; }
+  }
+
+  // "1.2.3" < "1.10": numbers compared part by part; a bridge before 1.0 reported only
+  // "madoguchi-bridge/<version>".
+  function versionOf(state) { return String(state.version || String(state.bridge || "").split("/")[1] || "0"); }
+  function older(version, wanted) {
+    const a = version.split(".").map((p) => Number(p) || 0), b = wanted.split(".").map((p) => Number(p) || 0);
+    for (let i = 0; i < Math.max(a.length, b.length); i++) {
+      if ((a[i] || 0) !== (b[i] || 0)) return (a[i] || 0) < (b[i] || 0);
+    }
+    return false;
+  }
+
+  // true when a bridge recent enough answers; otherwise says what to do and returns false.
+  async function bridgeReady() {
+    const state = await bridgeStatus();
+    if (!state) {
+      if (absent) { absent.hidden = false; }
+      show(messages.noBridge, true);
+      return false;
+    }
+    if (root.dataset.minVersion && older(versionOf(state), root.dataset.minVersion)) {
+      window.location.assign(helpUrl + "?reason=outdated&found=" + encodeURIComponent(versionOf(state)));
+      return false;
+    }
+    if (absent) { absent.hidden = true; }
+    return true;
+  }
+
+  // The link opens madoguchi-bridge://start (the installed bridge's handler); wait for it.
+  async function waitForLaunch(deadline) {
+    if (await bridgeStatus()) {
+      if (await bridgeReady()) { show(messages.launched, false); button.disabled = false; }
+      return;
+    }
+    if (Date.now() > deadline) { window.location.assign(helpUrl + "?reason=absent"); return; }
+    setTimeout(() => waitForLaunch(deadline), 500);
+  }
+
   async function start() {
     button.disabled = true;
     show(messages.opening, false);
+    // (a kiosk's own bridge was checked by checkKiosk; its pages never leave the kiosk)
+    if (!root.dataset.requireKiosk && !(await bridgeReady())) return;
     const {ok, data} = await post(root.dataset.challengeUrl, {purpose: root.dataset.purpose});
     if (!ok) { show(data.message || data.error || messages.failed, true); return; }
     const url = bridge + "/sign?origin=" + encodeURIComponent(data.origin) +
@@ -94,5 +145,12 @@
   }
 
   button.addEventListener("click", start);
+  const launch = document.getElementById("card-bridge-launch");
+  if (launch) {
+    launch.addEventListener("click", () => {
+      show(messages.launching, false);
+      waitForLaunch(Date.now() + Number(root.dataset.launchWaitMs || 8000));
+    });
+  }
   if (root.dataset.requireKiosk) checkKiosk();
 })();
