@@ -43,6 +43,11 @@ def _strings(value) -> tuple[str, ...]:
     return value if isinstance(value, tuple) else (value,)
 
 
+def _forms(value) -> tuple[str, ...]:
+    """A message's id or string as a tuple: plural entries come as a list from read_mo."""
+    return tuple(value) if isinstance(value, (list, tuple)) else (value,)
+
+
 def _placeholders(text: str) -> list[tuple[str | None, str]]:
     return sorted(((m["name"], m["type"]) for m in PLACEHOLDER.finditer(text)
                    if m["type"] != "%"), key=str)
@@ -210,9 +215,10 @@ def test_dynamic_sources_are_found():
 def test_compiled_catalog_matches_the_po_file():
     assert MO.exists(), "messages.mo missing: run `scripts/i18n.sh compile` (make does)"
     with MO.open("rb") as f:
-        compiled = {m.id: m.string for m in read_mo(f) if m.id and m.string}
+        compiled = {_forms(m.id): _forms(m.string) for m in read_mo(f) if m.id and m.string}
     # pybabel compiles translated, non-fuzzy entries; the rest fall back to the msgid.
-    source = {m.id: m.string for m in _messages(_catalog()) if m.string and not m.fuzzy}
+    source = {_forms(m.id): _forms(m.string) for m in _messages(_catalog())
+              if m.string and not m.fuzzy}
     assert compiled == source, "messages.mo is stale: run `scripts/i18n.sh compile`"
 
 
