@@ -83,9 +83,11 @@ SEX_WORDS = {"male": "男の子", "female": "女の子"}
 def charts_for(book) -> list[dict]:
     """The three growth charts (SVG markup) of a child's handbook."""
     sex = growth.sex_key(book.child.sex.value)
-    words = {"age": _("月齢"), "months": _("か月"), "years": _("歳"),
+    words = {"age_months": _("月齢（か月）"), "age_years": _("年齢（歳）"),
              "survey": _("令和5年（2023年）乳幼児身体発育調査（こども家庭庁） 3〜97パーセンタイル"),
-             "no_reference": _("この性別・年齢の基準曲線はありません")}
+             "no_reference": _("この性別・年齢の基準曲線はありません"),
+             "flagged": _("◆ 3〜97パーセンタイルの範囲外の値"),
+             "beyond": _("□ 基準曲線のない年齢の値（比較していません）")}
     charts = []
     for measure in growth.Measure:
         points = growth_points(book, measure)
