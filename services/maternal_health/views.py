@@ -92,7 +92,7 @@ def charts_for(book) -> list[dict]:
     for measure in growth.Measure:
         points = growth_points(book, measure)
         title = _(growth.MEASURE_LABELS[measure]) + (
-            f"（{_(SEX_WORDS[sex])}）" if sex else "")
+            _("（%(note)s）", note=_(SEX_WORDS[sex])) if sex else "")
         charts.append({"measure": measure.value, "title": title, "count": len(points),
                        "svg": _chart_svg(measure, sex, book.child.birth_date, tuple(points),
                                          title, tuple(words.items()))})

@@ -300,3 +300,49 @@ def test_placeholders_are_filled_in(app):
     with app.test_request_context("/"):
         with force_locale("en"):
             assert gettext("%(name)s さん、ようこそ。", name="Hanako") == "Welcome, Hanako."
+
+
+# (d) ---------------------------------------------------------------------------------
+
+# Japanese that may stand in an English msgstr: proper names only. Empty today; an entry
+# needs a reason (e.g. a place's name with no English form).
+PROPER_NAMES: frozenset[str] = frozenset()
+COMPOSING = re.compile(r"[\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
+
+
+def test_compiled_english_catalogs_hold_no_japanese_but_proper_names():
+    """Every compiled catalog of the portal and the services, as served."""
+    catalogs = sorted({*ROOT.glob("portal/**/en/LC_MESSAGES/*.mo"),
+                       *ROOT.glob("services/**/en/LC_MESSAGES/*.mo")})
+    assert MO in catalogs
+    found = []
+    for path in catalogs:
+        with path.open("rb") as f:
+            for m in read_mo(f):
+                for text in _forms(m.string) if m.id else ():
+                    rest = text
+                    for name in PROPER_NAMES:
+                        rest = rest.replace(name, "")
+                    if COMPOSING.search(rest):
+                        found.append((path.name, m.id, text))
+    assert not found, found
+
+
+def _template_text(source: str) -> str:
+    """What a template writes itself: outside Jinja tags, comments and HTML tags, and not
+    in an element marked lang="ja" (the link back to Japanese)."""
+    text = re.sub(r"\{#.*?#\}|\{%.*?%\}|\{\{.*?\}\}", " ", source, flags=re.S)
+    text = re.sub(r'<([a-z]+)[^>]*lang="ja"[^>]*>.*?</\1>', " ", text, flags=re.S)
+    return re.sub(r"<[^>]+>", " ", text)
+
+
+def test_templates_write_no_japanese_outside_the_catalog():
+    """A （, ：, 〜 or ・ written around a value in a template showed on English pages
+    ("Weight（boy）", "Person：…"): every Japanese character goes through gettext, where
+    the English catalog gives its English form."""
+    templates = sorted({*ROOT.glob("portal/templates/**/*.html"),
+                        *ROOT.glob("services/*/templates/**/*.html")})
+    assert len(templates) > 30
+    found = {str(path.relative_to(ROOT)): COMPOSING.findall(_template_text(path.read_text("utf-8")))
+             for path in templates}
+    assert {path: chars for path, chars in found.items() if chars} == {}

@@ -349,3 +349,16 @@ def test_every_metric_the_code_records_has_words(app):
     with app.test_request_context():
         fallbacks = [(s, m) for s, m in calls if "その他" in metric_label(s, m)]
     assert fallbacks == []
+
+
+def test_the_apportionment_formula_and_reductions_read_in_english(console, db):
+    """It showed 均等割30%・人口割70% and △ on the English page."""
+    with db.transaction() as s:
+        example.load(s)
+    assert console.get("/lang/en?next=/").status_code == 302
+    text = _visible(console.get("/operator/apportionment").get_data(as_text=True))
+    assert "equal share 30% · by population 70%" in text
+    assert "均等割" not in text and "△" not in text and "−16,670" in text
+    assert console.get("/lang/ja?next=/").status_code == 302
+    japanese = _visible(console.get("/operator/apportionment").get_data(as_text=True))
+    assert "均等割30%・人口割70%" in japanese and "△16,670" in japanese
