@@ -25,7 +25,7 @@ METRIC_LABELS = {
     RECORD_WRITTEN: _l("記録の作成・訂正"),
     ACTIVE_RESIDENTS: _l("利用した住民の数"),
     STORAGE_ROWS: _l("保存している記録の行数"),
-    "oidc_token": _l("連携サービスへの情報提供"),
+    "oidc_token": _l("連携サービスへの情報提供の回数"),
 }
 
 

@@ -6,7 +6,7 @@ from datetime import date
 from functools import lru_cache
 
 from flask import Blueprint, abort, current_app, redirect, url_for
-from flask_babel import get_locale, gettext as _
+from flask_babel import get_locale, gettext as _, ngettext
 
 from portal.api import (Role, child_of, current_viewer, get_db, log_access,
                         signed_in_required, today_jst)
@@ -143,8 +143,10 @@ def display_age(birth: date, on: date) -> str:
     months = schedule.age_in_months(birth, on)
     days = (on - schedule.add_months(birth, months)).days
     if months < 12:
-        return _("%(m)sか月%(d)s日", m=months, d=days)
-    return _("%(y)s歳%(m)sか月", y=months // 12, m=months % 12)
+        return _("%(months)s%(days)s", months=ngettext("%(num)sか月", "%(num)sか月", months),
+                 days=ngettext("%(num)s日", "%(num)s日", days))
+    return _("%(years)s%(months)s", years=ngettext("%(num)s歳", "%(num)s歳", months // 12),
+             months=ngettext("%(num)sか月", "%(num)sか月", months % 12))
 
 
 @bp.get("/")

@@ -346,3 +346,23 @@ def test_templates_write_no_japanese_outside_the_catalog():
     found = {str(path.relative_to(ROOT)): COMPOSING.findall(_template_text(path.read_text("utf-8")))
              for path in templates}
     assert {path: chars for path, chars in found.items() if chars} == {}
+
+
+# (e) ---------------------------------------------------------------------------------
+
+# A count (by its placeholder's name) followed by a plural noun: "1 records" when the
+# count is one. Such a message must be a plural entry (ngettext) or say it otherwise.
+COUNTED_NOUN = re.compile(r"%\((?:n|num|count|visits|extra|missing|found|expected|planned)\)[ds]"
+                          r" (?:[a-z-]+ )?(?!is\b|was\b|has\b|does\b)[a-z-]+s\b")
+
+
+def test_english_counts_agree_with_their_number():
+    singular_only = [(m.id, m.string) for m in _messages(_catalog())
+                     if not isinstance(m.id, tuple) and COUNTED_NOUN.search(m.string)]
+    assert not singular_only, singular_only
+
+
+def test_catalog_defines_each_msgid_once():
+    """read_po keeps the last of two definitions silently; msgfmt refuses the file."""
+    ids = re.findall(r'^msgid "(.*)"$', PO.read_text(encoding="utf-8"), flags=re.M)
+    assert sorted({i for i in ids if ids.count(i) > 1} - {""}) == []

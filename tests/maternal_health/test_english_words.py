@@ -63,3 +63,24 @@ def test_english_pages_compose_no_japanese_around_names(app, sign_in_as, family)
         words = _visible_words(response.get_data(as_text=True))
         assert words <= NAMES, (name, sorted(words - NAMES))
     assert "Weight (boy)" in pages["handbook"].get_data(as_text=True)
+
+
+def test_ages_and_counts_read_in_the_singular_for_one(app):
+    """"1 months 1 days", "Weight (boy): 1 records" were written for a count of one."""
+    from datetime import date
+
+    from flask_babel import ngettext
+
+    from services.maternal_health.views import display_age
+    birth = date(2024, 1, 10)
+    with app.test_request_context(), force_locale("en"):
+        assert display_age(birth, date(2024, 2, 11)) == "1 month 1 day"
+        assert display_age(birth, date(2024, 4, 10)) == "3 months 0 days"
+        assert display_age(birth, date(2025, 2, 10)) == "1 year 1 month"
+        assert display_age(birth, date(2026, 4, 10)) == "2 years 3 months"
+        caption = "%(title)s：記録%(n)s件"
+        assert ngettext(caption, caption, 1, title="Weight", n=1) == "Weight: 1 record"
+        assert ngettext(caption, caption, 2, title="Weight", n=2) == "Weight: 2 records"
+    with app.test_request_context(), force_locale("ja"):
+        assert display_age(birth, date(2024, 2, 11)) == "1か月1日"
+        assert display_age(birth, date(2026, 4, 10)) == "2歳3か月"
