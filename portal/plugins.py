@@ -14,6 +14,8 @@ Hooks a plugin may override (all optional, all called by the core only):
 - `migrations_dir()` → folder of the plugin's own Alembic history (branch label = name).
 - `menu_items(viewer)` → entries for the resident's or staff's menu, or [].
 - `cli()`            → a click group mounted as `madoguchi <name> ...`, or None.
+- `metric_label(metric)` → the translated name of a usage metric the service records
+                       beyond the common ones (see portal/operator/views_usage.py), or None.
 - `public_endpoints` → endpoint names served without a signed-in viewer (public pages, a
                        terminal API with its own authentication); the view itself must then
                        establish the municipality and check the service is enabled there.
@@ -66,6 +68,11 @@ class ServicePlugin:
         return []
 
     def cli(self) -> click.Group | None:
+        return None
+
+    def metric_label(self, metric: str) -> str | None:
+        """The operator console's words for one of this service's own usage metrics
+        (translated), or None to leave it to the core's common names."""
         return None
 
     @property

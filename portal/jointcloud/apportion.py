@@ -39,6 +39,15 @@ class ApportionmentError(ValueError):
     """The inputs cannot be apportioned (no members, negative amounts, no weight…)."""
 
 
+def N_(message: str) -> str:
+    """Mark a message for extraction; translated where it is shown."""
+    return message
+
+
+def _untranslated(message: str, **values) -> str:
+    return message % values if values else message
+
+
 @dataclass(frozen=True)
 class Formula:
     """按分式: the weights of 均等割・人口割・利用割 (non-negative integers, e.g. percent)."""
@@ -58,16 +67,18 @@ class Formula:
     def total(self) -> int:
         return self.equal + self.population + self.usage
 
-    def describe(self) -> str:
-        """Human-readable, e.g. 均等割30%・人口割70%."""
+    def describe(self, translate=_untranslated) -> str:
+        """Human-readable, e.g. 均等割30%・人口割70%; `translate` (a gettext taking
+        keyword values, as in templates) gives it in the reader's language."""
         parts = []
-        for label, weight in (("均等割", self.equal), ("人口割", self.population),
-                              ("利用割", self.usage)):
+        for message, weight in ((N_("均等割%(percent)s%%"), self.equal),
+                                (N_("人口割%(percent)s%%"), self.population),
+                                (N_("利用割%(percent)s%%"), self.usage)):
             if weight:
                 percent = Fraction(100 * weight, self.total)
                 text = str(percent) if percent.denominator == 1 else f"{float(percent):.2f}"
-                parts.append(f"{label}{text}%")
-        return "・".join(parts)
+                parts.append(translate(message, percent=text))
+        return str(translate("・")).join(str(p) for p in parts)
 
 
 @dataclass(frozen=True)

@@ -169,8 +169,11 @@ def to_pdf(report: Report, title: str = "共同利用経費 按分報告") -> by
     body = ParagraphStyle("body", fontName="IPAexGothic", fontSize=9, leading=13)
     heading = ParagraphStyle("h", parent=body, fontSize=14, leading=20)
     buffer = io.BytesIO()
+    # initialFontName: the canvas otherwise starts every page in Helvetica, a font
+    # reference that is never embedded even when no text is set in it
     doc = SimpleDocTemplate(buffer, pagesize=landscape(A4), title=title,
-                            leftMargin=15 * mm, rightMargin=15 * mm)
+                            leftMargin=15 * mm, rightMargin=15 * mm,
+                            initialFontName="IPAexGothic")
     grid = TableStyle([("FONTNAME", (0, 0), (-1, -1), "IPAexGothic"),
                        ("FONTSIZE", (0, 0), (-1, -1), 8),
                        ("GRID", (0, 0), (-1, -1), 0.3, colors.grey),

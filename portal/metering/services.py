@@ -80,6 +80,19 @@ def storage_by_city(db: Session) -> dict[int, dict[str, int]]:
     return out
 
 
+def storage_by_service(db: Session, services: list[str]) -> dict[int, dict[str, int]]:
+    """Rows held per city per service ("core" for the portal's own tables): the storage a
+    city uses, in the units the operator and the apportionment speak of."""
+    totals: dict[int, dict[str, int]] = {}
+    for mid, tables in storage_by_city(db).items():
+        if mid is None:
+            continue  # rows of no city (a refused sign-in's record): nobody's storage
+        for table, rows in tables.items():
+            service = service_of(table, services)
+            totals.setdefault(mid, {})[service] = totals.get(mid, {}).get(service, 0) + rows
+    return totals
+
+
 def active_residents_by_city(db: Session) -> dict[int, int]:
     """Residents currently registered as active, per city (a count)."""
     query = (select(Resident.municipality_id, func.count())
@@ -123,13 +136,7 @@ def snapshot_storage(db: Session, services: list[str], when: datetime | None = N
     when = when or datetime.now(timezone.utc).replace(tzinfo=None)
     first = when.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     following = first.replace(year=first.year + first.month // 12, month=first.month % 12 + 1)
-    totals: dict[int, dict[str, int]] = {}
-    for mid, tables in storage_by_city(db).items():
-        if mid is None:
-            continue  # rows of no city (a refused sign-in's record): nobody's storage
-        for table, rows in tables.items():
-            service = service_of(table, services)
-            totals.setdefault(mid, {})[service] = totals.get(mid, {}).get(service, 0) + rows
+    totals = storage_by_service(db, services)
     db.execute(across_municipalities(delete(UsageEvent).where(
         UsageEvent.metric == STORAGE_ROWS, UsageEvent.occurred_at >= first,
         UsageEvent.occurred_at < following)))

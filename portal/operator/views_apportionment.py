@@ -48,6 +48,7 @@ def _page(line_form, basis_form, status: int = 200):
     return render_template("operator/apportionment.html", report=report, problem=problem,
                            basis=basis, line_form=line_form, basis_form=basis_form,
                            labels=reports.CATEGORY_LABELS, man_yen=reports.man_yen,
+                           gettext=_,   # a Python gettext: the template's takes its context
                            totals=reports.comparison_totals(report) if report else [],
                            start=start or "", end=end or ""), status
 

@@ -188,6 +188,7 @@ def _make_date(year: int, month: int, day: int, text: str) -> date:
 
 _SEX = {"1": Sex.MALE, "2": Sex.FEMALE, "9": Sex.NOT_APPLICABLE, "男": Sex.MALE,
         "女": Sex.FEMALE}
+_STATUS_WORDS = {ResidentStatus.MOVED_OUT: "転出済み", ResidentStatus.DECEASED: "死亡"}
 _STATUS = {"active": ResidentStatus.ACTIVE, "moved_out": ResidentStatus.MOVED_OUT,
            "deceased": ResidentStatus.DECEASED, "住民": ResidentStatus.ACTIVE,
            "在住": ResidentStatus.ACTIVE, "転出": ResidentStatus.MOVED_OUT,
@@ -366,6 +367,9 @@ class _HouseholdDraft:
     head_from_member: str = ""
     has_bad_rows: bool = False
     member_address: str = ""
+    # 続柄「世帯主」 rows of people no longer living here: (row, name, status)
+    former_heads: list[tuple[int, str, ResidentStatus]] = field(default_factory=list)
+    has_active_members: bool = False
 
 
 class _Validator:
@@ -562,9 +566,15 @@ class _Validator:
             elif text:
                 setattr(draft, attr, text)
         draft.member_address = draft.member_address or values["address"]
-        if values["relationship_to_head"] == HEAD and values["status"] == ResidentStatus.ACTIVE:
-            draft.head_rows.append(row)
-            draft.head_from_member = f"{values['family_name']}\u3000{values['given_name']}"
+        active = values["status"] == ResidentStatus.ACTIVE
+        draft.has_active_members = draft.has_active_members or active
+        if values["relationship_to_head"] == HEAD:
+            name = f"{values['family_name']}\u3000{values['given_name']}"
+            if active:
+                draft.head_rows.append(row)
+                draft.head_from_member = name
+            else:
+                draft.former_heads.append((row, name, values["status"]))
 
     def _draft(self, number: str, row: int) -> _HouseholdDraft:
         draft = self.households.get(number)
@@ -591,11 +601,27 @@ class _Validator:
                        f"世帯番号 {number} に在住の世帯主が複数います（{rows}行目）")
         if number in self.existing_households:
             return  # reused as it is: the import adds members, it does not edit households
-        draft.head_name = draft.head_name or draft.head_from_member
+        draft.head_name = draft.head_name or draft.head_from_member or _former_head(draft)
         draft.address = draft.address or draft.member_address
-        if not draft.head_name and not draft.has_bad_rows:
+        if draft.head_name or draft.has_bad_rows:
+            return
+        if draft.former_heads:
+            row, name, status = draft.former_heads[-1]
+            self.error(row, self.names["status"],
+                       f"世帯番号 {number} の世帯主 {name} は{_STATUS_WORDS[status]}のため、"
+                       f"在住の世帯員に世帯主がいません。在住の世帯員の続柄を「世帯主」にするか、"
+                       f"「{self.names['household_head_name']}」の列に現在の世帯主を入力してください")
+        else:
             self.error(draft.first_row, self.names["household_head_name"],
                        f"世帯番号 {number} は新しい世帯ですが、世帯主氏名も続柄「世帯主」の行もありません")
+
+
+def _former_head(draft: _HouseholdDraft) -> str:
+    """A household whose members have all left or died is kept as it was, headed by its
+    last head; one with people still living here needs its current head instead."""
+    if draft.former_heads and not draft.has_active_members:
+        return draft.former_heads[-1][1]
+    return ""
 
 
 # --- writing -----------------------------------------------------------------------------

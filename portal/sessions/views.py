@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 
 from portal.auth import current_viewer, sign_out, signed_in_required
 from portal.extensions import get_db
@@ -25,5 +25,6 @@ def end_all():
     viewer = current_viewer()
     count = end_all_sessions(get_db(), viewer.kind, viewer.id, viewer.municipality_id)
     sign_out("ended_by_user")
-    flash(_("%(count)d件のログインをすべて終了しました。", count=count), "info")
+    flash(ngettext("%(count)d件のログインをすべて終了しました。", "%(count)d件のログインをすべて終了しました。",
+                   count, count=count), "info")
     return redirect(url_for("public.home"))

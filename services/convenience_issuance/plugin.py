@@ -4,6 +4,7 @@ from flask_babel import gettext as _
 
 from portal.api import Role
 from portal.plugins import MenuItem, ServicePlugin
+from services.convenience_issuance.services import CERTIFICATE_LABELS
 from services.convenience_issuance.views import bp
 from services.convenience_issuance.views_api import PUBLIC_ENDPOINTS
 from services.convenience_issuance.views_public import PUBLIC_VIEWS
@@ -34,3 +35,10 @@ class ConvenienceIssuanceService(ServicePlugin):
     def cli(self):
         from services.convenience_issuance.cli import cli
         return cli
+
+    def metric_label(self, metric):
+        """`certificate_issued:<type>` (issuance.py) by the certificate's name."""
+        kind, _sep, certificate = metric.partition(":")
+        if kind == "certificate_issued" and certificate in CERTIFICATE_LABELS:
+            return _("証明書の交付（%(certificate)s）", certificate=_(CERTIFICATE_LABELS[certificate]))
+        return None

@@ -7,8 +7,8 @@ from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
 from portal.api import PortalForm
-from wtforms import (BooleanField, DateField, DecimalField, IntegerField, SelectChoice, SelectField,
-                     StringField, TextAreaField)
+from wtforms import (BooleanField, DateField, DecimalField, HiddenField, IntegerField,
+                     SelectChoice, SelectField, StringField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, \
     ValidationError
 
@@ -110,12 +110,31 @@ class _AmendMixin:
                                          Length(max=500)])
 
 
+class _ConfirmMixin:
+    """The second step of an entry that looks like one already kept: the page lists the
+    records it resembles and asks again. `duplicate_of` carries the ids shown, so a tick
+    confirms those records only; an entry changed to resemble others is asked about anew."""
+    duplicate_of = HiddenField()
+    confirm_duplicate = BooleanField(_l("同じ日の記録があることを確認したうえで、もう1件記録する"))
+
+    def confirmed(self) -> tuple[int, ...]:
+        """The ids of the records the staff member saw and confirmed; () without a tick."""
+        text = self.duplicate_of.data or ""
+        if not self.confirm_duplicate.data or not re.fullmatch(r"\d+(,\d+)*", text):
+            return ()
+        return tuple(int(part) for part in text.split(","))
+
+    def ask_about(self, rows: list) -> None:
+        self.duplicate_of.data = ",".join(str(row.id) for row in rows)
+        self.confirm_duplicate.data = False
+
+
 @lru_cache(maxsize=None)
 def form_class(record_type: RecordType, amend: bool = False) -> type[_RecordForm]:
     """The form class of `record_type` (with a reason field for an amendment)."""
     attrs = {spec.name: _field(spec) for spec in record_type.fields}
     attrs["record_type"] = record_type
-    bases = (_AmendMixin, _RecordForm) if amend else (_RecordForm,)
+    bases = (_AmendMixin, _RecordForm) if amend else (_ConfirmMixin, _RecordForm)
     return type(f"{record_type.key.title()}{'Amend' if amend else ''}Form", bases, attrs)
 
 

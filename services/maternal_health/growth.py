@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import enum
+import math
 from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date
@@ -210,45 +211,60 @@ class Point:
 
 WIDTH, HEIGHT = 760, 500
 LEFT, RIGHT, TOP, BOTTOM = 78, 24, 70, 64
+PAD = 12   # px between the plot's frame and its data, so a mark at an edge stays inside
 FONT = "IPAexGothic, 'Noto Sans CJK JP', 'Hiragino Sans', sans-serif"
 COLOURS = {"outer": "#cfe0f3", "inner": "#9fc2e7", "median": "#0b4f8a", "grid": "#b8b8b8",
            "ink": "#1a1a1a", "point": "#1a1a1a", "flag": "#b00020"}
+WORDS = {"age_months": "月齢（か月）", "age_years": "年齢（歳）",
+         "survey": SURVEY + " 3〜97パーセンタイル",
+         "no_reference": "この性別・年齢の基準曲線はありません",
+         "flagged": "◆ 3〜97パーセンタイルの範囲外の値",
+         "beyond": "□ 基準曲線のない年齢の値（比較していません）"}
 
 
 def chart_range(measure: Measure, points: Sequence[Point], birth: date) -> float:
-    """The x-axis end (months): the smallest of 12, 36 or the survey's end that shows every
-    point, so an infant's chart is not squeezed into six years."""
+    """The x-axis end (months), on a labelled tick: 12 for an infant, 36 to three years,
+    then whole years to the survey's end or the oldest point, whichever is later, so an
+    infant's chart is not squeezed into six years and no point falls off the axis."""
     oldest = max((age_months(birth, p.on) for p in points), default=0.0)
-    limit = age_limit(measure) if measure is Measure.HEAD else 78.0
-    for end in (12.0, 36.0, limit):
-        if oldest <= end and end <= limit:
-            return end
-    return max(limit, oldest)
+    if oldest <= 12:
+        return 12.0
+    if oldest <= 36:
+        return 36.0
+    return 12.0 * math.ceil(max(oldest, age_limit(measure)) / 12)
 
 
 def growth_chart_svg(measure: Measure, sex: str | None, birth: date, points: Sequence[Point],
                      title: str, labels: dict[str, str] | None = None) -> str:
     """An SVG growth chart: the 3–97 and 10–90 percentile bands and the 50th line of the
-    2023 survey for `sex`, with the child's `points` over them (flagged ones in red
-    diamonds). `labels` holds translated texts: "age" (x axis), "survey", "no_reference",
-    "months", "years"; Japanese defaults."""
+    2023 survey for `sex`, with the child's `points` over them: flagged ones (outside the
+    3rd–97th) as red diamonds, ones older than the survey's curves as hollow squares, each
+    kind explained by a note on the chart. `labels` holds translated texts (keys of
+    WORDS); Japanese defaults."""
     measure = Measure(measure)
-    words = {"age": "月齢", "survey": SURVEY + " 3〜97パーセンタイル",
-             "no_reference": "この性別・年齢の基準曲線はありません",
-             "months": "か月", "years": "歳", **(labels or {})}
+    words = {**WORDS, **(labels or {})}
     x_end = chart_range(measure, points, birth)
     curve = _curve(measure, sex, x_end)
     values = [p.value for p in points] + [v for b in curve for v in (b.at(3), b.at(97))]
     y_lo, y_hi = _nice_range(values or list(ABSOLUTE_LIMITS[measure]))
     plot = _Plot(x_end, y_lo, y_hi)
+    last = curve[-1].age_months if curve else -1.0
+    marks = [(p, _mark_kind(p, age_months(birth, p.on), last)) for p in points]
     parts = [_open(title, words, measure), _grid(plot, measure, words)]
     if curve:
         parts.append(_bands(plot, curve))
-    else:
-        parts.append(_text(LEFT + 12, TOP + 24, words["no_reference"], 16, COLOURS["flag"]))
-    parts.append(_points(plot, birth, points))
+    parts.append(_points(plot, birth, marks, UNITS[measure], words))
+    parts.append(_notes(words, {kind for _, kind in marks}, has_curve=bool(curve)))
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _mark_kind(point: Point, months: float, last_reference: float) -> str:
+    """"beyond" past the end of the reference curves (nothing to compare with), "flagged"
+    outside the 3rd–97th percentile, else "point"."""
+    if last_reference >= 0 and months > last_reference + 1e-9:
+        return "beyond"
+    return "flagged" if point.flagged else "point"
 
 
 @dataclass(frozen=True)
@@ -258,10 +274,11 @@ class _Plot:
     y_hi: float
 
     def x(self, months: float) -> float:
-        return LEFT + (WIDTH - LEFT - RIGHT) * months / self.x_end
+        return LEFT + PAD + (WIDTH - LEFT - RIGHT - 2 * PAD) * months / self.x_end
 
     def y(self, value: float) -> float:
-        return HEIGHT - BOTTOM - (HEIGHT - TOP - BOTTOM) * (value - self.y_lo) / (self.y_hi - self.y_lo)
+        return (HEIGHT - BOTTOM - PAD
+                - (HEIGHT - TOP - BOTTOM - 2 * PAD) * (value - self.y_lo) / (self.y_hi - self.y_lo))
 
 
 def _curve(measure: Measure, sex: str | None, x_end: float) -> list[Band]:
@@ -300,7 +317,10 @@ def _open(title: str, words: dict, measure: Measure) -> str:
 
 
 def _grid(plot: _Plot, measure: Measure, words: dict) -> str:
-    out = []
+    """The plot's frame, value lines, and age ticks in the unit the axis title names:
+    months up to one year, whole years after (half-years as unlabelled lines to three)."""
+    out = [f'<rect class="plot-area" x="{LEFT}" y="{TOP}" width="{WIDTH - LEFT - RIGHT}" '
+           f'height="{HEIGHT - TOP - BOTTOM}" fill="none" stroke="{COLOURS["grid"]}" stroke-width="1"/>']
     step = _step(plot.y_hi - plot.y_lo)
     value = plot.y_lo
     while value <= plot.y_hi + 1e-9:
@@ -308,17 +328,18 @@ def _grid(plot: _Plot, measure: Measure, words: dict) -> str:
         out.append(_line(LEFT, y, WIDTH - RIGHT, y, COLOURS["grid"], 1))
         out.append(_text(LEFT - 8, y + 5, f"{value:g}", 15, COLOURS["ink"], anchor="end"))
         value += step
-    x_step = 1 if plot.x_end <= 12 else 6 if plot.x_end <= 36 else 12
-    month = 0
-    while month <= plot.x_end + 1e-9:
+    in_months = plot.x_end <= 12
+    grid_step = 1 if in_months else 6 if plot.x_end <= 36 else 12
+    for month in range(0, int(plot.x_end) + 1, grid_step):
         x = plot.x(month)
         out.append(_line(x, TOP, x, HEIGHT - BOTTOM, COLOURS["grid"], 1))
-        label = f"{month}" if plot.x_end <= 12 else f"{month // 12}{words['years']}" \
-            if month % 12 == 0 else f"{month // 12}{words['years']}{month % 12}"
-        out.append(_text(x, HEIGHT - BOTTOM + 22, label, 15, COLOURS["ink"], anchor="middle"))
-        month += x_step
-    axis = f"{words['age']}（{words['months']}）" if plot.x_end <= 12 else words["age"]
-    out.append(_text((LEFT + WIDTH - RIGHT) / 2, HEIGHT - 14, axis, 16, COLOURS["ink"], anchor="middle"))
+        if in_months or month % 12 == 0:
+            label = month if in_months else month // 12
+            out.append(_text(x, HEIGHT - BOTTOM + 22, label, 15, COLOURS["ink"], anchor="middle",
+                             css="tick-x"))
+    axis = words["age_months"] if in_months else words["age_years"]
+    out.append(_text((LEFT + WIDTH - RIGHT) / 2, HEIGHT - 14, axis, 16, COLOURS["ink"],
+                     anchor="middle", css="axis-x"))
     out.append(_text(16, TOP - 8, UNITS[measure], 16, COLOURS["ink"]))
     return "".join(out)
 
@@ -340,20 +361,43 @@ def _bands(plot: _Plot, curve: Sequence[Band]) -> str:
             + labels)
 
 
-def _points(plot: _Plot, birth: date, points: Sequence[Point]) -> str:
-    ordered = sorted(points, key=lambda p: p.on)
-    coords = [(plot.x(age_months(birth, p.on)), plot.y(p.value)) for p in ordered]
+def _points(plot: _Plot, birth: date, marks: Sequence[tuple[Point, str]], unit: str,
+            words: dict) -> str:
+    ordered = sorted(marks, key=lambda mark: mark[0].on)
+    coords = [(plot.x(age_months(birth, p.on)), plot.y(p.value)) for p, _kind in ordered]
     out = []
     if len(coords) > 1:
         out.append(f'<polyline points="{_coords(coords)}" fill="none" stroke="{COLOURS["point"]}" stroke-width="2.5"/>')
-    for point, (x, y) in zip(ordered, coords):
-        if point.flagged:  # a diamond, so the flag does not rely on colour alone
-            out.append(f'<polygon points="{_coords([(x, y - 9), (x + 9, y), (x, y + 9), (x - 9, y)])}" '
-                       f'fill="{COLOURS["flag"]}" stroke="#ffffff" stroke-width="1.5" class="flagged"/>')
-        else:
-            out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="6" fill="{COLOURS["point"]}" '
-                       f'stroke="#ffffff" stroke-width="1.5"/>')
+    for (point, kind), (x, y) in zip(ordered, coords):
+        out.append(_mark(kind, x, y, _point_title(point, unit, words.get(kind, ""))))
     return "".join(out)
+
+
+def _mark(kind: str, x: float, y: float, title: str) -> str:
+    """One measurement's mark; flags differ in shape too, not by colour alone."""
+    tip = f"<title>{escape(title)}</title>"
+    if kind == "flagged":
+        return (f'<polygon points="{_coords([(x, y - 9), (x + 9, y), (x, y + 9), (x - 9, y)])}" '
+                f'fill="{COLOURS["flag"]}" stroke="#ffffff" stroke-width="1.5" class="flagged">{tip}</polygon>')
+    if kind == "beyond":
+        return (f'<rect x="{x - 7:.1f}" y="{y - 7:.1f}" width="14" height="14" fill="#ffffff" '
+                f'stroke="{COLOURS["flag"]}" stroke-width="2.5" class="beyond-reference">{tip}</rect>')
+    return (f'<circle cx="{x:.1f}" cy="{y:.1f}" r="6" fill="{COLOURS["point"]}" '
+            f'stroke="#ffffff" stroke-width="1.5" class="point">{tip}</circle>')
+
+
+def _point_title(point: Point, unit: str, note: str) -> str:
+    text = f"{point.on.isoformat()}: {point.value:g} {unit}"
+    return f"{text} — {note.lstrip('◆□ ')}" if note else text
+
+
+def _notes(words: dict, kinds: set[str], has_curve: bool) -> str:
+    """What the chart cannot show by position alone, written on it (top left of the plot,
+    where growth data, rising with age, leaves room)."""
+    lines = [] if has_curve else [words["no_reference"]]
+    lines += [words[kind] for kind in ("flagged", "beyond") if kind in kinds]
+    return "".join(_text(LEFT + PAD, TOP + 24 + 20 * i, line, 15, COLOURS["flag"], css="note")
+                   for i, line in enumerate(lines))
 
 
 def _coords(pairs) -> str:
@@ -365,6 +409,7 @@ def _line(x1, y1, x2, y2, colour, width) -> str:
             f'stroke="{colour}" stroke-width="{width}"/>')
 
 
-def _text(x, y, content, size, colour, anchor="start", weight="normal") -> str:
+def _text(x, y, content, size, colour, anchor="start", weight="normal", css="") -> str:
+    kind = f' class="{css}"' if css else ""
     return (f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" fill="{colour}" '
-            f'text-anchor="{anchor}" font-weight="{weight}">{escape(str(content))}</text>')
+            f'text-anchor="{anchor}" font-weight="{weight}"{kind}>{escape(str(content))}</text>')

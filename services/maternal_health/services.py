@@ -77,6 +77,9 @@ class RecordType:
     subject: str            # attribute naming the resident the record is about
     date_field: str
     fields: tuple[FieldSpec, ...]
+    # besides person and date, what must match for a new entry to look like one already
+    # kept (the same paper entered twice): a checkup's occasion, a vaccine
+    same_as: tuple[str, ...] = ()
 
 
 F, K = FieldSpec, Kind
@@ -167,7 +170,7 @@ RECORD_TYPES: dict[str, RecordType] = {rt.key: rt for rt in (
         F("decayed_teeth", N_("むし歯の数"), K.INT, False, 0, 20),
         F("notes", N_("所見・指導事項"), K.LONGTEXT),
         F("facility", N_("施設名または担当者名"), K.TEXT),
-    )),
+    ), same_as=("occasion",)),
     RecordType("immunisation", N_("予防接種"), Immunisation, "child_id", "given_on", (
         F("vaccine", N_("ワクチン"), K.CHOICE, True, choices=VACCINE_CHOICES),
         F("dose_number", N_("回数"), K.INT, True, 1, 5),
@@ -177,7 +180,7 @@ RECORD_TYPES: dict[str, RecordType] = {rt.key: rt for rt in (
             (schedule.ROTATEQ, N_("ロタテック（5価）")))),
         F("lot", N_("ロット番号"), K.TEXT),
         F("facility", N_("接種機関"), K.TEXT),
-    )),
+    ), same_as=("vaccine",)),
 )}
 
 MOTHER_RECORDS = ("pregnancy", "prenatal", "postpartum")
@@ -257,10 +260,24 @@ class Author:
     name: str
 
 
+class LikelyDuplicate(ValueError):
+    """The entry looks like records already kept (`rows`): asked about, not refused."""
+
+    def __init__(self, rows: list):
+        super().__init__("likely duplicate")
+        self.rows = rows
+
+
 def create_record(db: Session, record_type: RecordType, subject: Resident, values: dict,
-                  author: Author, today: date, **links) -> tuple[Any, Checked]:
-    """Check and add a record about `subject`; flushes, commits with the caller."""
+                  author: Author, today: date, confirmed: Iterable[int] = (),
+                  **links) -> tuple[Any, Checked]:
+    """Check and add a record about `subject`; flushes, commits with the caller. Raises
+    LikelyDuplicate when records of the same day and kind exist, unless `confirmed` names
+    exactly those (the staff member saw them and asked for one more)."""
     checked = check_record(record_type, subject, values, today)
+    duplicates = likely_duplicates(db, record_type, subject, checked.values)
+    if duplicates and [row.id for row in duplicates] != list(confirmed):
+        raise LikelyDuplicate(duplicates)
     row = record_type.model(**checked.values, **links,
                             **{record_type.subject: subject.id},
                             entered_by_id=author.id, entered_by_name=author.name,
@@ -269,6 +286,22 @@ def create_record(db: Session, record_type: RecordType, subject: Resident, value
     db.add(row)
     db.flush()
     return row, checked
+
+
+def likely_duplicates(db: Session, record_type: RecordType, subject: Resident,
+                      values: dict) -> list:
+    """Records of `subject` already kept of the same type, day (and occasion or vaccine):
+    what entering the same paper twice would make. Staff are asked before one more is
+    added, not refused: two entries on one day can be right (a re-measurement)."""
+    day = values.get(record_type.date_field)
+    if day is None:
+        return []
+    model = record_type.model
+    criteria = [getattr(model, record_type.subject) == subject.id,
+                getattr(model, record_type.date_field) == day]
+    criteria += [getattr(model, name) == values[name] for name in record_type.same_as
+                 if values.get(name) is not None]
+    return list(db.scalars(scoped(model, *criteria).order_by(model.id)))
 
 
 def amend_record(db: Session, record_type: RecordType, row, subject: Resident, values: dict,

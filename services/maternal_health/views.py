@@ -6,7 +6,7 @@ from datetime import date
 from functools import lru_cache
 
 from flask import Blueprint, abort, current_app, redirect, url_for
-from flask_babel import get_locale, gettext as _
+from flask_babel import get_locale, gettext as _, ngettext
 
 from portal.api import (Role, child_of, current_viewer, get_db, log_access,
                         signed_in_required, today_jst)
@@ -83,14 +83,16 @@ SEX_WORDS = {"male": "男の子", "female": "女の子"}
 def charts_for(book) -> list[dict]:
     """The three growth charts (SVG markup) of a child's handbook."""
     sex = growth.sex_key(book.child.sex.value)
-    words = {"age": _("月齢"), "months": _("か月"), "years": _("歳"),
+    words = {"age_months": _("月齢（か月）"), "age_years": _("年齢（歳）"),
              "survey": _("令和5年（2023年）乳幼児身体発育調査（こども家庭庁） 3〜97パーセンタイル"),
-             "no_reference": _("この性別・年齢の基準曲線はありません")}
+             "no_reference": _("この性別・年齢の基準曲線はありません"),
+             "flagged": _("◆ 3〜97パーセンタイルの範囲外の値"),
+             "beyond": _("□ 基準曲線のない年齢の値（比較していません）")}
     charts = []
     for measure in growth.Measure:
         points = growth_points(book, measure)
         title = _(growth.MEASURE_LABELS[measure]) + (
-            f"（{_(SEX_WORDS[sex])}）" if sex else "")
+            _("（%(note)s）", note=_(SEX_WORDS[sex])) if sex else "")
         charts.append({"measure": measure.value, "title": title, "count": len(points),
                        "svg": _chart_svg(measure, sex, book.child.birth_date, tuple(points),
                                          title, tuple(words.items()))})
@@ -141,8 +143,10 @@ def display_age(birth: date, on: date) -> str:
     months = schedule.age_in_months(birth, on)
     days = (on - schedule.add_months(birth, months)).days
     if months < 12:
-        return _("%(m)sか月%(d)s日", m=months, d=days)
-    return _("%(y)s歳%(m)sか月", y=months // 12, m=months % 12)
+        return _("%(months)s%(days)s", months=ngettext("%(num)sか月", "%(num)sか月", months),
+                 days=ngettext("%(num)s日", "%(num)s日", days))
+    return _("%(years)s%(months)s", years=ngettext("%(num)s歳", "%(num)s歳", months // 12),
+             months=ngettext("%(num)sか月", "%(num)sか月", months % 12))
 
 
 @bp.get("/")

@@ -14,9 +14,9 @@ from portal.api import (Role, Sex, current_viewer, get_db, guardians_of, log_acc
 from services.maternal_health.forms import SearchForm, form_class
 from services.maternal_health.models import Pregnancy
 from services.maternal_health.services import (
-    CHECKUP_OCCASIONS, CHILD_RECORDS, MOTHER_RECORDS, RECORD_TYPES, Author, RecordRefused,
-    amend_record, amendments_for, child_handbook, create_record, find_record, find_resident,
-    mother_records, search_residents, worklist)
+    CHECKUP_OCCASIONS, CHILD_RECORDS, MOTHER_RECORDS, RECORD_TYPES, Author, LikelyDuplicate,
+    RecordRefused, amend_record, amendments_for, child_handbook, create_record, find_record,
+    find_resident, mother_records, search_residents, worklist)
 from services.maternal_health.views import (bp, charts_for, display_value, schedule_rows,
                                              today, tr_args)
 
@@ -79,13 +79,17 @@ def new_record(resident_id: int, kind: str):
     db = get_db()
     person = find_resident(db, resident_id) or abort(404)
     form = form_class(record_type)()
+    duplicates = []
     if form.validate_on_submit():
         try:
             links = _links(db, record_type, person)
             row, checked = create_record(db, record_type, person, form.values(), _author(),
-                                         today(), **links)
+                                         today(), form.confirmed(), **links)
         except RecordRefused as refused:
             _show_errors(form, refused)
+        except LikelyDuplicate as likely:
+            duplicates = likely.rows
+            form.ask_about(duplicates)
         else:
             log_access(db, person.id, "write", f"maternal_health.{kind}", "母子健康手帳の記録（職員）")
             record_usage(db, "maternal_health", "record_written")
@@ -96,7 +100,8 @@ def new_record(resident_id: int, kind: str):
     db.rollback()
     log_access(db, person.id, "read", f"maternal_health.{kind}", "母子健康手帳の記録（職員）")
     return render_template("maternal_health/record_form.html", form=form, person=person,
-                           record_type=record_type, amend=None), 422 if form.errors else 200
+                           record_type=record_type, amend=None, duplicates=duplicates,
+                           ), 422 if form.errors else 409 if duplicates else 200
 
 
 @bp.route("/staff/records/<kind>/<int:record_id>/amend", methods=["GET", "POST"])
@@ -123,7 +128,8 @@ def amend(kind: str, record_id: int):
     db.rollback()
     log_access(db, person.id, "read", f"maternal_health.{kind}", "母子健康手帳の訂正（職員）")
     return render_template("maternal_health/record_form.html", form=form, person=person,
-                           record_type=record_type, amend=row), 422 if form.errors else 200
+                           record_type=record_type, amend=row, duplicates=[],
+                           ), 422 if form.errors else 200
 
 
 def _links(db, record_type, person) -> dict:

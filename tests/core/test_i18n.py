@@ -43,6 +43,11 @@ def _strings(value) -> tuple[str, ...]:
     return value if isinstance(value, tuple) else (value,)
 
 
+def _forms(value) -> tuple[str, ...]:
+    """A message's id or string as a tuple: plural entries come as a list from read_mo."""
+    return tuple(value) if isinstance(value, (list, tuple)) else (value,)
+
+
 def _placeholders(text: str) -> list[tuple[str | None, str]]:
     return sorted(((m["name"], m["type"]) for m in PLACEHOLDER.finditer(text)
                    if m["type"] != "%"), key=str)
@@ -210,9 +215,10 @@ def test_dynamic_sources_are_found():
 def test_compiled_catalog_matches_the_po_file():
     assert MO.exists(), "messages.mo missing: run `scripts/i18n.sh compile` (make does)"
     with MO.open("rb") as f:
-        compiled = {m.id: m.string for m in read_mo(f) if m.id and m.string}
+        compiled = {_forms(m.id): _forms(m.string) for m in read_mo(f) if m.id and m.string}
     # pybabel compiles translated, non-fuzzy entries; the rest fall back to the msgid.
-    source = {m.id: m.string for m in _messages(_catalog()) if m.string and not m.fuzzy}
+    source = {_forms(m.id): _forms(m.string) for m in _messages(_catalog())
+              if m.string and not m.fuzzy}
     assert compiled == source, "messages.mo is stale: run `scripts/i18n.sh compile`"
 
 
@@ -294,3 +300,69 @@ def test_placeholders_are_filled_in(app):
     with app.test_request_context("/"):
         with force_locale("en"):
             assert gettext("%(name)s さん、ようこそ。", name="Hanako") == "Welcome, Hanako."
+
+
+# (d) ---------------------------------------------------------------------------------
+
+# Japanese that may stand in an English msgstr: proper names only. Empty today; an entry
+# needs a reason (e.g. a place's name with no English form).
+PROPER_NAMES: frozenset[str] = frozenset()
+COMPOSING = re.compile(r"[\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
+
+
+def test_compiled_english_catalogs_hold_no_japanese_but_proper_names():
+    """Every compiled catalog of the portal and the services, as served."""
+    catalogs = sorted({*ROOT.glob("portal/**/en/LC_MESSAGES/*.mo"),
+                       *ROOT.glob("services/**/en/LC_MESSAGES/*.mo")})
+    assert MO in catalogs
+    found = []
+    for path in catalogs:
+        with path.open("rb") as f:
+            for m in read_mo(f):
+                for text in _forms(m.string) if m.id else ():
+                    rest = text
+                    for name in PROPER_NAMES:
+                        rest = rest.replace(name, "")
+                    if COMPOSING.search(rest):
+                        found.append((path.name, m.id, text))
+    assert not found, found
+
+
+def _template_text(source: str) -> str:
+    """What a template writes itself: outside Jinja tags, comments and HTML tags, and not
+    in an element marked lang="ja" (the link back to Japanese)."""
+    text = re.sub(r"\{#.*?#\}|\{%.*?%\}|\{\{.*?\}\}", " ", source, flags=re.S)
+    text = re.sub(r'<([a-z]+)[^>]*lang="ja"[^>]*>.*?</\1>', " ", text, flags=re.S)
+    return re.sub(r"<[^>]+>", " ", text)
+
+
+def test_templates_write_no_japanese_outside_the_catalog():
+    """A （, ：, 〜 or ・ written around a value in a template showed on English pages
+    ("Weight（boy）", "Person：…"): every Japanese character goes through gettext, where
+    the English catalog gives its English form."""
+    templates = sorted({*ROOT.glob("portal/templates/**/*.html"),
+                        *ROOT.glob("services/*/templates/**/*.html")})
+    assert len(templates) > 30
+    found = {str(path.relative_to(ROOT)): COMPOSING.findall(_template_text(path.read_text("utf-8")))
+             for path in templates}
+    assert {path: chars for path, chars in found.items() if chars} == {}
+
+
+# (e) ---------------------------------------------------------------------------------
+
+# A count (by its placeholder's name) followed by a plural noun: "1 records" when the
+# count is one. Such a message must be a plural entry (ngettext) or say it otherwise.
+COUNTED_NOUN = re.compile(r"%\((?:n|num|count|visits|extra|missing|found|expected|planned)\)[ds]"
+                          r" (?:[a-z-]+ )?(?!is\b|was\b|has\b|does\b)[a-z-]+s\b")
+
+
+def test_english_counts_agree_with_their_number():
+    singular_only = [(m.id, m.string) for m in _messages(_catalog())
+                     if not isinstance(m.id, tuple) and COUNTED_NOUN.search(m.string)]
+    assert not singular_only, singular_only
+
+
+def test_catalog_defines_each_msgid_once():
+    """read_po keeps the last of two definitions silently; msgfmt refuses the file."""
+    ids = re.findall(r'^msgid "(.*)"$', PO.read_text(encoding="utf-8"), flags=re.M)
+    assert sorted({i for i in ids if ids.count(i) > 1} - {""}) == []

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import io
 import re
+import subprocess
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from portal.audit.models import AccessLogEntry
 from portal.db import across_municipalities
 from portal.jointcloud import config, example
 from portal.jointcloud.models import ConfigChange, CostLine
 from portal.metering.services import record_usage
 from portal.tenancy.models import Municipality
+from tests.pdfwords import fonts_not_embedded
 
 EXAMPLES = Path(__file__).parents[2] / "portal/jointcloud/examples"
 MARKERS = ("秘匿", "ヒトク", "隠岐谷", "機密町")
@@ -158,13 +161,80 @@ def test_usage_is_aggregated_per_city_service_and_month(console, db, make_city, 
         record_usage(s, "convenience_issuance", "certificate_issued:juminhyo", 2,
                      when=datetime(2025, 5, 1))
     body = console.get("/operator/usage?from=2025-04&to=2025-05").get_data(as_text=True)
-    assert "2025-04" in body and "certificate_issued:juminhyo" in body
+    assert "2025-04" in body and "証明書の交付（住民票の写し）" in body
     from portal.metering.services import monthly_usage, usage_for_fiscal_year
     with db.transaction() as s:
         rows = monthly_usage(s)
         assert (konan.id, "core", "sign_in", "2025-04", 2) in rows
         assert usage_for_fiscal_year(s, 2025)[konan.id] == {
             "core:sign_in": 2, "convenience_issuance:certificate_issued:juminhyo": 2}
+
+
+def _usage_city(db, make_city, make_resident):
+    konan = make_city("392111", "香南市")
+    resident = make_resident(konan)
+    with db.transaction(konan.id) as s:
+        record_usage(s, "core", "sign_in", when=datetime(2025, 4, 3))
+        record_usage(s, "convenience_issuance", "certificate_issued:inkan", when=datetime(2025, 4, 5))
+        record_usage(s, "maternal_health", "record_written", when=datetime(2025, 4, 6))
+        s.add(AccessLogEntry(actor_type="staff", actor_name="保健師", actor_role="health_staff",
+                             subject_resident_id=resident.id, action="read",
+                             resource="maternal_health.checkup", purpose="母子健康手帳の確認",
+                             occurred_at=datetime(2025, 4, 6)))
+    return konan
+
+
+def _visible(html: str) -> str:
+    """The page's own text (not the header naming the signed-in operator)."""
+    main = re.search(r"<main\b.*?</main>", html, flags=re.S)[0]
+    return re.sub(r"<[^>]+>", " ", main)
+
+
+@pytest.mark.parametrize("lang, words", [
+    ("ja", ["共通（ログイン・連携など）", "ログインの回数", "コンビニ交付", "証明書の交付（印鑑登録証明書）",
+            "母子健康手帳", "記録の作成・訂正", "利用した住民の数"]),
+    ("en", ["Shared (sign-in, connections and more)", "Sign-ins",
+            "Certificates issued (Seal registration certificate)",
+            "Records created or corrected", "Residents served"])])
+def test_usage_names_services_and_metrics_in_words_not_codes(console, db, make_city,
+                                                             make_resident, lang, words):
+    """It showed `convenience_issuance`, `active_residents`, `core sign_in` and table names."""
+    _usage_city(db, make_city, make_resident)
+    assert console.get(f"/lang/{lang}?next=/").status_code == 302
+    text = _visible(console.get("/operator/usage?from=2025-04&to=2025-04").get_data(as_text=True))
+    for word in words:
+        assert word in text, word
+    # service, metric and table names are snake_case (or "core"); words never are
+    codes = re.findall(r"\b(?:[a-z]+_[a-z_:]+|core)\b", text)
+    assert codes == [], codes
+
+
+def test_storage_lists_rows_per_service_beside_a_city_name_kept_whole(console, db, make_city,
+                                                                      make_resident):
+    """The table-by-table list squeezed the city column to one character a line: the list
+    is per service now, each entry unbroken, and a city cell never wraps (portal.css)."""
+    _usage_city(db, make_city, make_resident)
+    page = console.get("/operator/usage").get_data(as_text=True)
+    storage = page[page.index('<table class="table storage">'):]
+    assert re.search(r'<th scope="row" class="city">香南市</th>', storage)
+    assert re.search(r'<ul class="by-service"><li>[^<:]+: \d', storage)
+    css = (Path(__file__).parents[2] / "portal/static/css/portal.css").read_text(encoding="utf-8")
+    rules = dict(re.findall(r"([^{}]+)\{([^}]*)\}", re.sub(r"/\*.*?\*/", "", css, flags=re.S)))
+    nowrap = [sel.strip() for sel, body in rules.items() if "white-space: nowrap" in body]
+    assert any(".table .city" in sel for sel in nowrap), nowrap
+    assert any("ul.by-service li" in sel for sel in nowrap), nowrap
+
+
+def test_apportionment_pdf_embeds_every_font(console, db, tmp_path):
+    """It referenced Helvetica, never embedded (the canvas' starting font)."""
+    with db.transaction() as s:
+        example.load(s)
+    path = tmp_path / "report.pdf"
+    path.write_bytes(console.get("/operator/apportionment.pdf").data)
+    fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True,
+                           check=True).stdout
+    assert "IPAexGothic" in fonts
+    assert fonts_not_embedded(path) == []
 
 
 def test_report_command_without_the_font_says_so_in_one_line(cli_runner, db, monkeypatch,
@@ -260,3 +330,35 @@ def test_other_staff_roles_cannot_open_the_console(client, sign_in_as, make_city
     for path in ("/operator/", "/operator/usage", "/operator/apportionment",
                  "/operator/cities/392049/config.toml"):
         assert client.get(path).status_code == 403, path
+
+
+def test_every_metric_the_code_records_has_words(app):
+    """Metrics named in record_usage calls (and the computed ones) never fall back to
+    their code on the usage page."""
+    from portal.operator.views_usage import metric_label
+    from services.convenience_issuance.services import CertificateType
+    root = Path(__file__).parents[2]
+    calls = set()
+    for path in [*root.glob("portal/**/*.py"), *root.glob("services/**/*.py")]:
+        for service, metric in re.findall(r'record_usage\([^,]+, "(\w+)", "(\w+)"',
+                                          path.read_text(encoding="utf-8")):
+            calls.add((service, metric))
+    assert ("core", "sign_in") in calls and ("maternal_health", "record_written") in calls
+    calls |= {("convenience_issuance", f"certificate_issued:{t.value}") for t in CertificateType}
+    calls |= {("medication", "active_residents"), ("core", "storage_rows")}
+    with app.test_request_context():
+        fallbacks = [(s, m) for s, m in calls if "その他" in metric_label(s, m)]
+    assert fallbacks == []
+
+
+def test_the_apportionment_formula_and_reductions_read_in_english(console, db):
+    """It showed 均等割30%・人口割70% and △ on the English page."""
+    with db.transaction() as s:
+        example.load(s)
+    assert console.get("/lang/en?next=/").status_code == 302
+    text = _visible(console.get("/operator/apportionment").get_data(as_text=True))
+    assert "equal share 30% · by population 70%" in text
+    assert "均等割" not in text and "△" not in text and "−16,670" in text
+    assert console.get("/lang/ja?next=/").status_code == 302
+    japanese = _visible(console.get("/operator/apportionment").get_data(as_text=True))
+    assert "均等割30%・人口割70%" in japanese and "△16,670" in japanese

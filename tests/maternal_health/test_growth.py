@@ -113,7 +113,7 @@ def test_chart_widens_its_age_axis_to_show_every_point():
     infant = _chart([Point(birth + timedelta(days=200), 7.5)])
     toddler = _chart([Point(birth + timedelta(days=800), 12.0)])
     assert ">12<" in infant and "1歳" not in infant
-    assert "2歳" in toddler
+    assert _axis(toddler) == ("年齢（歳）", ["0", "1", "2", "3"])
 
 
 def test_chart_for_unknown_sex_says_there_is_no_reference_curve():
@@ -126,3 +126,70 @@ def test_chart_escapes_text():
     svg = growth_chart_svg(Measure.HEIGHT, "female", date(2024, 1, 1), [], "<b>&")
     assert "&lt;b&gt;&amp;" in svg
     ElementTree.fromstring(svg)
+
+
+# ---------------------------------------------------------------- chart geometry and words
+
+PLOT = {"left": 78, "top": 70, "right": 736, "bottom": 436}   # the frame drawn as .plot-area
+
+
+def _axis(svg: str) -> tuple[str, list[str]]:
+    root = ElementTree.fromstring(svg)
+    title = root.find(f"{SVG}text[@class='axis-x']").text
+    return title, [t.text for t in root.findall(f"{SVG}text[@class='tick-x']")]
+
+
+def _marks(root):
+    """(class, left, top, right, bottom) of every measurement's mark."""
+    out = []
+    for circle in root.iter(f"{SVG}circle"):
+        x, y, r = (float(circle.get(k)) for k in ("cx", "cy", "r"))
+        out.append((circle.get("class"), x - r, y - r, x + r, y + r))
+    for rect in root.findall(f"{SVG}rect[@class='beyond-reference']"):
+        x, y, w, h = (float(rect.get(k)) for k in ("x", "y", "width", "height"))
+        out.append(("beyond-reference", x, y, x + w, y + h))
+    for diamond in root.findall(f"{SVG}polygon[@class='flagged']"):
+        xs, ys = zip(*(map(float, p.split(",")) for p in diamond.get("points").split()))
+        out.append(("flagged", min(xs), min(ys), max(xs), max(ys)))
+    return out
+
+
+def test_every_mark_is_drawn_inside_the_plot_and_late_ones_are_flagged_with_a_note():
+    """The head-circumference curves end at 2 years 9 months: a 3-year measurement was
+    drawn half outside the frame, like the birth point on the left edge, and unexplained."""
+    birth = date(2021, 1, 1)
+    points = [Point(birth, 33.5), Point(date(2021, 7, 1), 43.0),
+              Point(date(2022, 1, 1), 46.0, flagged=True), Point(date(2024, 5, 1), 50.0)]
+    svg = growth_chart_svg(Measure.HEAD, "male", birth, points, "頭囲（男の子）")
+    root = ElementTree.fromstring(svg)
+    frame = root.find(f"{SVG}rect[@class='plot-area']")
+    assert {k: float(frame.get(v)) for k, v in (("left", "x"), ("top", "y"))} == \
+        {"left": PLOT["left"], "top": PLOT["top"]}
+    marks = _marks(root)
+    assert len(marks) == 4
+    for kind, left, top, right, bottom in marks:
+        assert PLOT["left"] <= left and right <= PLOT["right"], (kind, left, right)
+        assert PLOT["top"] <= top and bottom <= PLOT["bottom"], (kind, top, bottom)
+    assert [m[0] for m in marks].count("beyond-reference") == 1
+    notes = [t.text for t in root.findall(f"{SVG}text[@class='note']")]
+    assert "□ 基準曲線のない年齢の値（比較していません）" in notes
+    assert "◆ 3〜97パーセンタイルの範囲外の値" in notes
+    late = root.find(f"{SVG}rect[@class='beyond-reference']/{SVG}title").text
+    assert late.startswith("2024-05-01: 50 cm") and "比較していません" in late
+
+
+def test_a_chart_within_the_curves_has_no_notes():
+    birth = date(2024, 6, 10)
+    svg = _chart([Point(birth + timedelta(days=100), 6.0)])
+    assert ElementTree.fromstring(svg).findall(f"{SVG}text[@class='note']") == []
+
+
+@pytest.mark.parametrize("days, unit", [(200, "か月"), (800, "歳"), (2000, "歳")])
+def test_the_age_axis_names_the_unit_its_ticks_are_in(days, unit):
+    """It said 月齢 under ticks written in 歳; the ticks are now bare numbers and the axis
+    title carries their unit."""
+    birth = date(2024, 6, 10)
+    title, ticks = _axis(_chart([Point(birth + timedelta(days=days), 9.0)]))
+    assert title.endswith(f"（{unit}）")
+    assert ticks and all(t.isdigit() for t in ticks), ticks
+    assert [int(t) for t in ticks] == sorted(int(t) for t in ticks)

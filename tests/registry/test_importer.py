@@ -260,6 +260,36 @@ def test_new_household_without_a_head(db, city):
     assert located(failure(db, city, to_csv(rows)).errors) == {(5, "household_head_name")}
 
 
+def test_a_head_who_moved_out_is_named_as_the_cause(db, city, counts):
+    """The message said there was no 続柄「世帯主」 row although the row was there: its
+    head had moved out, and with nobody else as head the household has no current head."""
+    rows = replace(GOOD_ROWS, 2, "status", "moved_out")
+    errors = failure(db, city, to_csv(rows)).errors
+    assert [(e.row, e.column) for e in errors] == [(2, "status")]
+    message = errors[0].message
+    assert "世帯主氏名も続柄「世帯主」の行もありません" not in message
+    assert "H001" in message and "高知\u3000太郎" in message and "転出" in message
+    assert "「household_head_name」の列" in message   # what to do, in the file's own words
+    assert counts(city) == NOTHING
+
+
+def test_a_deceased_head_is_named_too(db, city):
+    errors = failure(db, city, to_csv(replace(GOOD_ROWS, 2, "status", "死亡"))).errors
+    assert [(e.row, e.column) for e in errors] == [(2, "status")]
+    assert "死亡" in errors[0].message and "高知\u3000太郎" in errors[0].message
+
+
+def test_a_household_that_left_altogether_keeps_its_former_head(db, city):
+    rows = GOOD_ROWS
+    for row in (2, 3, 4):
+        rows = replace(rows, row, "status", "moved_out")
+    rows = replace(replace(rows, 5, "status", "死亡"), 5, "household_head_name", "")
+    import_registry_csv(db, city.id, to_csv(rows))
+    with db.transaction(city.id) as s:
+        homes = {h.number: h.head_name for h in s.scalars(select(Household))}
+    assert homes == {"H001": "高知\u3000太郎", "H002": "土佐\u3000ウメ"}
+
+
 def test_conflicting_household_address(db, city):
     rows = replace(GOOD_ROWS, 3, "household_address", "南国市別の場所")
     assert located(failure(db, city, to_csv(rows)).errors) == {(3, "household_address")}
