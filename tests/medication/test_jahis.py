@@ -214,3 +214,14 @@ def test_nested_records_all_round_trip():
     assert doc.visits[0].institution_notes[0].kind == "31"
     assert doc.patient.birth_date == date(1990, 4, 1) and doc.patient.weight == "52.5"
     assert parse(write(doc)).document == doc
+
+
+@pytest.mark.parametrize("text, codec, expected", [
+    ("ﾆ夕", "cp932", "cp932"),          # C6 97 5B: also valid UTF-8 ('Ɨ['), which no document holds
+    ("ﾃｽﾄ薬局", "cp932", "cp932"),
+    ("ロキソニン錠60mg", "utf-8", "utf-8"),
+    ("℃ ① ㈱ ×", "utf-8", "utf-8"),     # symbols CP932 can write: still an app's UTF-8
+])
+def test_encoding_detection_when_cp932_bytes_are_also_valid_utf8(text, codec, expected):
+    from services.medication.jahis.text import detect_encoding
+    assert detect_encoding(("JAHISTC08,1\n201,1," + text + ",1\n").encode(codec)) == expected

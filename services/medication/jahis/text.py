@@ -30,8 +30,19 @@ def detect_encoding(data: bytes) -> str:
     if data.startswith(UTF8_BOM):
         return "utf-8-sig"
     try:
-        data.decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
+        return "cp932"
+    # Short CP932 can still be valid UTF-8 by chance (ﾆ夕 = C6 97 5B reads as 'Ɨ['); such a
+    # reading has characters no Japanese document holds. Text that CP932 can write is taken
+    # as the app's UTF-8; other text that is also valid CP932 is CP932.
+    try:
+        text.encode("cp932")
+    except UnicodeEncodeError:
+        try:
+            data.decode("cp932")
+        except UnicodeDecodeError:
+            return "utf-8"
         return "cp932"
     return "utf-8"
 
