@@ -60,14 +60,23 @@ class Formula:
 
     def describe(self) -> str:
         """Human-readable, e.g. 均等割30%・人口割70%."""
+        return "・".join(label % {"percent": percent} for label, percent in self.parts())
+
+    def parts(self) -> list[tuple[str, str]]:
+        """(msgid, percent) of each weight in use, for a page to word in its language."""
         parts = []
-        for label, weight in (("均等割", self.equal), ("人口割", self.population),
-                              ("利用割", self.usage)):
+        for label, weight in ((N_("均等割%(percent)s%%"), self.equal),
+                              (N_("人口割%(percent)s%%"), self.population),
+                              (N_("利用割%(percent)s%%"), self.usage)):
             if weight:
                 percent = Fraction(100 * weight, self.total)
-                text = str(percent) if percent.denominator == 1 else f"{float(percent):.2f}"
-                parts.append(f"{label}{text}%")
-        return "・".join(parts)
+                parts.append((label, str(percent) if percent.denominator == 1 else f"{float(percent):.2f}"))
+        return parts
+
+
+def N_(message: str) -> str:
+    """Marks a msgid for extraction (this module knows nothing of Flask)."""
+    return message
 
 
 @dataclass(frozen=True)
