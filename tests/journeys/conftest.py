@@ -81,9 +81,9 @@ def demo(app, card_pki):
         mother = demo_family.card_holders(s)[0]
     born = today_jst() - timedelta(days=118)
     cast = {"city": city, "mother": mother}
-    for lang, given in (("ja", "太郎"), ("en", "次郎")):
+    for lang, given, kana in (("ja", "太郎", "タロウ"), ("en", "次郎", "ジロウ")):
         baby = new_resident(database, city, family="土佐", given=given, birth=born, sex=Sex.MALE,
-                            relationship="子", family_kana="トサ", given_kana="タロウ")
+                            relationship="子", family_kana="トサ", given_kana=kana)
         with database.transaction(city.id) as s:
             s.add(GuardianLink(guardian_id=mother.id, child_id=baby.id))
         cast[lang] = {"baby": baby,

@@ -104,6 +104,10 @@ class Journey:
     def text(self, selector: str = "main") -> str:
         return self.driver.find_element(By.CSS_SELECTOR, selector).text
 
+    def absent(self, selector: str) -> bool:
+        """Nothing matches (asked of the page: the driver's implicit wait would spend 3 s)."""
+        return self.driver.execute_script("return !document.querySelector(arguments[0])", selector)
+
     def japanese_left(self) -> list[str]:
         """Visible strings of an English page with Japanese in them once the data is taken out."""
         left = []
