@@ -17,6 +17,8 @@ from sqlalchemy import select
 from portal.clock import today_jst
 from portal.registry.models import GuardianLink, Sex
 from tests.browser.conftest import ARTIFACTS, browser, page, serving  # noqa: F401
+# a journey failing half-way leaves no bridge or certificate window to the next
+from tests.cardlogin.conftest import one_window_afterwards  # noqa: F401
 from tests.conftest import TEST_SECRET, card_settings, new_resident, new_staff, rolled_back_app
 from tests.convenience_issuance.conftest import OPEN_TIME, Clock, municipal_keys  # noqa: F401
 from tests.smartcard.conftest import PORT_A, READER_A, pcsc_stack, serve, stop  # noqa: F401
@@ -115,3 +117,4 @@ def bridges(live_server, bridge_ports, card_on_reader):
     yield {"home": home, "kiosk": kiosk}
     home.stop()
     kiosk.stop()
+
