@@ -60,12 +60,20 @@ def journey(page, data_words, request):
     yield start
 
 
-def sign_in_at_home(j: Journey, pin: str = PIN) -> None:
+def sign_in_at_home(j: Journey, pin: str = PIN, card=None) -> None:
     j.open_bridge()
     confirm = wait(j.driver).until(EC.element_to_be_clickable((By.ID, "confirm-origin")))
     j.step("bridge-site", bilingual=True)
     confirm.click()
-    wait(j.driver).until(EC.visibility_of_element_located((By.ID, "pin"))).send_keys(pin)
+    pin_field = wait(j.driver).until(EC.visibility_of_element_located((By.ID, "pin")))
+    if card is not None:                       # a wrong PIN first: the card counts it
+        pin_field.send_keys("0000")
+        j.driver.find_element(By.ID, "submit-pin").click()
+        message = wait(j.driver).until(EC.visibility_of_element_located((By.ID, "message")))
+        wait(j.driver).until(lambda d: "あと2回" in message.text and "2 more" in message.text)
+        assert card.counters.auth_pin == 2 and pin_field.get_attribute("value") == ""
+        j.step("bridge-wrong-pin", bilingual=True)
+    pin_field.send_keys(pin)
     j.step("bridge-pin", bilingual=True)
     j.driver.find_element(By.ID, "submit-pin").click()
     j.to_portal()
@@ -83,8 +91,9 @@ def test_resident_at_home(journey, demo, bridges, lang):
     j.step("home")
     j.click_link("/auth/login")
     j.step("card-login")
-    sign_in_at_home(j)
+    sign_in_at_home(j, card=demo["card"])
     assert mother.name in j.text(".tools .who")                     # signed in, by name
+    assert demo["card"].counters.auth_pin == 3                      # the right PIN reset the count
     j.step("signed-in")
 
     j.click_link(MH + "/")
