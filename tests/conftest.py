@@ -4,6 +4,7 @@ inside one outer transaction that is rolled back, so tests see committed behavio
 leave nothing behind."""
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 from contextlib import contextmanager
@@ -87,18 +88,27 @@ def app_config(migrated_url, card_pki) -> dict:
 
 @pytest.fixture
 def app(app_config):
-    """The app, its sessions bound to one connection whose outer transaction is rolled back."""
-    application = create_app(app_config)
+    with rolled_back_app(app_config) as application:
+        yield application
+
+
+@contextmanager
+def rolled_back_app(config: dict):
+    """The app, its sessions bound to one connection whose outer transaction is rolled back
+    (per test here; per module for the browser journeys, which share one app)."""
+    application = create_app(config)
     database = application.extensions["madoguchi.db"]
     # Deferred: the outer transaction takes SQLite's write lock only when a test writes, so
     # tests that also open connections of their own can still read.
     connection = database.engine.connect().execution_options(sqlite_deferred=True)
     outer = connection.begin()
     database.factory.configure(bind=connection, join_transaction_mode="create_savepoint")
-    yield application
-    outer.rollback()
-    connection.close()
-    database.engine.dispose()
+    try:
+        yield application
+    finally:
+        outer.rollback()
+        connection.close()
+        database.engine.dispose()
 
 
 @pytest.fixture
@@ -178,39 +188,41 @@ def add_head_of_household(session, family: str, given: str, family_kana: str, gi
 @pytest.fixture
 def make_city(db):
     """Factory: a municipality with all services enabled unless told otherwise."""
+    return functools.partial(new_city, db)
+
+
+def new_city(db, code: str = "392049", name: str = "南国市", services=None, **fields):
     from portal.tenancy.services import add_municipality
     from portal.plugins import discover
-
-    def create(code: str = "392049", name: str = "南国市", services=None, **fields):
-        with db.transaction() as s:
-            city = add_municipality(s, code, name, settings={
-                "services": list(discover()) if services is None else services}, **fields)
-        return city
-    return create
+    with db.transaction() as s:
+        city = add_municipality(s, code, name, settings={
+            "services": list(discover()) if services is None else services}, **fields)
+    return city
 
 
 @pytest.fixture
 def make_resident(db):
-    from portal.registry.models import Household, Resident, Sex
+    return functools.partial(new_resident, db)
 
-    def create(city, family="高知", given="花子", birth=date(1990, 4, 1), sex=Sex.FEMALE,
-               household=None, **fields):
-        n = next(_numbers)
-        with db.transaction(city.id) as s:
-            if household is None:
-                home = Household(number=f"H{n:07d}", head_name=f"{family}\u3000{given}",
-                                 address=fields.get("address", f"{city.name}大そね{n}番地"))
-                s.add(home)
-                s.flush()
-                household = home.id
-            person = Resident(number=f"R{n:08d}", household_id=household, family_name=family,
-                              given_name=given, family_name_kana=fields.pop("family_kana", "コウチ"),
-                              given_name_kana=fields.pop("given_kana", "ハナコ"), birth_date=birth,
-                              sex=sex, address=fields.pop("address", f"{city.name}大そね{n}番地"),
-                              relationship_to_head=fields.pop("relationship", "世帯主"), **fields)
-            s.add(person)
-        return person
-    return create
+
+def new_resident(db, city, family="高知", given="花子", birth=date(1990, 4, 1), sex=None,
+                 household=None, **fields):
+    from portal.registry.models import Household, Resident, Sex
+    n = next(_numbers)
+    with db.transaction(city.id) as s:
+        if household is None:
+            home = Household(number=f"H{n:07d}", head_name=f"{family}\u3000{given}",
+                             address=fields.get("address", f"{city.name}大そね{n}番地"))
+            s.add(home)
+            s.flush()
+            household = home.id
+        person = Resident(number=f"R{n:08d}", household_id=household, family_name=family,
+                          given_name=given, family_name_kana=fields.pop("family_kana", "コウチ"),
+                          given_name_kana=fields.pop("given_kana", "ハナコ"), birth_date=birth,
+                          sex=sex or Sex.FEMALE, address=fields.pop("address", f"{city.name}大そね{n}番地"),
+                          relationship_to_head=fields.pop("relationship", "世帯主"), **fields)
+        s.add(person)
+    return person
 
 
 STAFF_PASSWORD = "correct horse battery staple"
@@ -218,15 +230,16 @@ STAFF_PASSWORD = "correct horse battery staple"
 
 @pytest.fixture
 def make_staff(db):
-    from portal.staff.services import create_staff
+    return functools.partial(new_staff, db)
 
-    def create(city, roles=("administrator",), username=None, totp_secret=None):
-        username = username or f"staff{next(_numbers)}"
-        with db.transaction(city.id) as s:
-            account = create_staff(s, city.id, username, f"職員 {username}", STAFF_PASSWORD,
-                                   roles, totp_secret=totp_secret)
-        return account
-    return create
+
+def new_staff(db, city, roles=("administrator",), username=None, totp_secret=None):
+    from portal.staff.services import create_staff
+    username = username or f"staff{next(_numbers)}"
+    with db.transaction(city.id) as s:
+        account = create_staff(s, city.id, username, f"職員 {username}", STAFF_PASSWORD,
+                               roles, totp_secret=totp_secret)
+    return account
 
 
 @pytest.fixture

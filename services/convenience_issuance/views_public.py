@@ -6,6 +6,7 @@ rate-limited (CONVENIENCE_VERIFY_RATE_LIMIT, default 20/minute per address)."""
 from __future__ import annotations
 
 from flask import current_app, render_template, request
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.api import Municipality, across_municipalities, database
@@ -96,5 +97,8 @@ def terminal():
     with database().transaction() as db:
         cities = db.scalars(select(Municipality).order_by(Municipality.code)).all()
         offering = [c for c in cities if "convenience_issuance" in c.enabled_services]
+    # The API names certificates in Japanese (for any store's terminal); this page shows
+    # them in the reader's language.
+    labels = {kind.value: _(label) for kind, label in CERTIFICATE_LABELS.items()}
     return render_template("convenience_issuance/terminal.html", cities=offering, selected=code,
-                           bridge=current_app.config["CARD_BRIDGE_URL"].rstrip("/"))
+                           bridge=current_app.config["CARD_BRIDGE_URL"].rstrip("/"), labels=labels)

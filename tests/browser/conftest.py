@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -26,12 +27,21 @@ class _Handler(WSGIRequestHandler):
 
 @pytest.fixture
 def live_server(app):
+    with serving(app) as base:
+        yield base
+
+
+@contextmanager
+def serving(app):
+    """The app on a free loopback port, one request at a time, for as long as the block runs."""
     server = make_server("127.0.0.1", 0, app, threaded=False, request_handler=_Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(5)
 
 
 def _chromium() -> tuple[str, str]:

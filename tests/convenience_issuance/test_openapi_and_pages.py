@@ -45,8 +45,10 @@ def test_verification_page_confirms_a_code(client, terminal, hanako, bind_card):
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert "南国市が交付したもの" in html and "住民票の写し" in html and "高＊" in html
-    assert "2026年07月01日" in html
+    assert "2026年7月1日" in html
     assert "花子" not in html and hanako.address not in html
+    english = client.get(f"{PREFIX}/verify", query_string={"code": code, "lang": "en"}).get_data(as_text=True)
+    assert "2026/7/1" in english and "2026年" not in english    # the date in the reader's language
 
 
 def test_verification_page_says_unknown_code(client, city):

@@ -140,7 +140,7 @@ def test_cp932_file_upload(client, db, city, hanako, sign_in_as):
     response = post_import(client, hanako.id, file=(io.BytesIO(cp932(HANAKO_EXAMPLE)), "qr.txt"))
     assert response.status_code == 200
     body = client.get(f"{BASE}/people/{hanako.id}/").get_data(as_text=True)
-    assert "2020年04月10日" in body and "ｺﾘｵﾊﾟﾝｶﾌﾟｾﾙ5mg" in body
+    assert "2020年4月10日" in body and "ｺﾘｵﾊﾟﾝｶﾌﾟｾﾙ5mg" in body
 
 
 def _photo(parts: list[bytes]) -> tuple[io.BytesIO, str]:

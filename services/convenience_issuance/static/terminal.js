@@ -5,6 +5,9 @@
   const root = document.getElementById("terminal");
   if (!root) return;
   const text = document.getElementById("terminal-messages").dataset;
+  // certificate names in the page's language (the API's are Japanese)
+  const labels = JSON.parse(text.labels || "{}");
+  const labelOf = (type, label) => labels[type] || label;
   const api = root.dataset.api;
   const bridge = root.dataset.bridge;
   const bridgeOrigin = new URL(bridge).origin;
@@ -72,7 +75,7 @@
       const button = document.createElement("button");
       button.type = "button";
       button.className = "button tile" + (offer.available ? "" : " unavailable");
-      button.textContent = offer.label + "　" + offer.fee + text.yen;
+      button.textContent = labelOf(offer.certificate_type, offer.label) + "　" + offer.fee + text.yen;
       button.disabled = !offer.available;
       button.addEventListener("click", () => choose(offer));
       item.append(button);
@@ -97,7 +100,7 @@
       label.hidden = !printed.includes(label.dataset.option);
       label.querySelector("input").checked = false;
     }
-    $("options-for").textContent = "（" + offer.label + "）";
+    $("options-for").textContent = "（" + labelOf(offer.certificate_type, offer.label) + "）";
     step("step-options");
   }
 
@@ -117,7 +120,7 @@
     if (!ok) { show(data.message || text.failed, true); return; }
     fee = data.fee;
     idempotencyKey = "ref-" + crypto.randomUUID();
-    $("quote").textContent = data.label + "　" + data.fee + text.yen;
+    $("quote").textContent = labelOf(offer.certificate_type, data.label) + "　" + data.fee + text.yen;
     step("step-pay");
   }
 
