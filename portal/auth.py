@@ -7,7 +7,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, g, redirect, request, session, url_for
-from flask_babel import gettext as _
+from portal.web.i18n import gettext as _
 
 from portal.sessions.services import end_session, find_live_session, open_session
 from portal.staff.models import PERSONAL_DATA_ROLES, Role

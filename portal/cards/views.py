@@ -10,7 +10,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from flask import (Blueprint, abort, current_app, flash, jsonify, render_template, request,
                    session, url_for)
-from flask_babel import gettext as _
+from portal.web.i18n import gettext as _
 from sqlalchemy import select
 
 from portal.audit.auth_events import record_attempt

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import Response, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from portal.web.i18n import gettext as _
 from wtforms import SelectChoice
 
 from portal.auth import current_viewer

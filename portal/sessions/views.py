@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
-from flask_babel import gettext as _, ngettext
+from portal.web.i18n import gettext as _, ngettext
 
 from portal.auth import current_viewer, sign_out, signed_in_required
 from portal.extensions import get_db

@@ -5,7 +5,7 @@ import hashlib
 
 from flask import (Blueprint, current_app, flash, redirect, render_template, request,
                    session, url_for)
-from flask_babel import gettext as _
+from portal.web.i18n import gettext as _
 
 from sqlalchemy import select
 

@@ -1,8 +1,8 @@
 """Japanese first, English second. The choice is a cookie set by /lang/<code>."""
 from __future__ import annotations
 
-from flask import Flask, current_app, request
-from flask_babel import Babel
+from flask import Flask, current_app, g, has_app_context, request
+from flask_babel import Babel, get_translations
 
 LANG_COOKIE = "madoguchi_lang"
 
@@ -36,3 +36,33 @@ def _gettext_for_this_render() -> dict:
     return {"gettext": gettext, "_": gettext,
             "ngettext": _make_new_ngettext(translations.ungettext),
             "pgettext": _make_new_pgettext(translations.upgettext)}
+
+
+# -- gettext for Python code ---------------------------------------------------------------------
+# Flask-Babel's gettext finds the context, the domain, the locale and the catalogue again for
+# every string: ~42 µs, 47 times on a child page (a fifth of its time in-process). These look
+# the catalogue up once per request and locale; a force_locale() or refresh() changes the
+# context's locale object, so the next string looks it up again.
+
+def gettext(string: str, **variables) -> str:
+    translated = _translations().ugettext(string)
+    return translated % variables if variables else translated
+
+
+def ngettext(singular: str, plural: str, num: int, **variables) -> str:
+    variables.setdefault("num", num)
+    return _translations().ungettext(singular, plural, num) % variables
+
+
+def _translations():
+    if not has_app_context():
+        return get_translations()          # Flask-Babel's NullTranslations
+    babel = g.get("_flask_babel")
+    locale = getattr(babel, "babel_locale", None)
+    cached = g.get("_madoguchi_translations")
+    if locale is not None and cached is not None and cached[0] is locale:
+        return cached[1]
+    translations = get_translations()
+    g._madoguchi_translations = (getattr(g.get("_flask_babel"), "babel_locale", None),
+                                 translations)
+    return translations

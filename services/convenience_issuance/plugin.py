@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask_babel import gettext as _
+from portal.web.i18n import gettext as _
 
 from portal.api import Role
 from portal.plugins import MenuItem, ServicePlugin

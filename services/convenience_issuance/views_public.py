@@ -6,7 +6,7 @@ rate-limited (CONVENIENCE_VERIFY_RATE_LIMIT, default 20/minute per address)."""
 from __future__ import annotations
 
 from flask import current_app, render_template, request
-from flask_babel import gettext as _
+from portal.web.i18n import gettext as _
 from sqlalchemy import select
 
 from portal.api import Municipality, across_municipalities, database

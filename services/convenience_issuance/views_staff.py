@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import date
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import lazy_gettext as _l
+from portal.web.i18n import gettext as _
 from sqlalchemy import or_
 
 from portal.api import (Role, current_viewer, get_db, log_access, log_listing, scoped,

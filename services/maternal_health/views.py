@@ -6,7 +6,8 @@ from datetime import date
 from functools import lru_cache
 
 from flask import Blueprint, abort, current_app, redirect, url_for
-from flask_babel import get_locale, gettext as _, ngettext
+from flask_babel import get_locale
+from portal.web.i18n import gettext as _, ngettext
 
 from portal.api import (Role, child_of, current_viewer, get_db, log_access,
                         signed_in_required, today_jst)

@@ -7,7 +7,7 @@ import csv
 import io
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from portal.web.i18n import gettext as _
 
 from portal.api import (Role, Sex, current_viewer, get_db, guardians_of, log_access,
                         log_listing, record_usage, scoped, staff_required)

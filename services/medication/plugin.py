@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask_babel import gettext as _
+from portal.web.i18n import gettext as _
 
 from portal.plugins import MenuItem, ServicePlugin
 from services.medication.views import STAFF_ROLES, bp

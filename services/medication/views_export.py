@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import Response, render_template
-from flask_babel import gettext as _
+from portal.web.i18n import gettext as _
 
 from portal.api import get_db, log_access, signed_in_required
 from services.medication import jahis, pdf, qr, services

@@ -366,3 +366,20 @@ def test_catalog_defines_each_msgid_once():
     """read_po keeps the last of two definitions silently; msgfmt refuses the file."""
     ids = re.findall(r'^msgid "(.*)"$', PO.read_text(encoding="utf-8"), flags=re.M)
     assert sorted({i for i in ids if ids.count(i) > 1} - {""}) == []
+
+
+def test_python_gettext_follows_the_request_and_a_forced_locale(app):
+    """portal.web.i18n.gettext keeps the catalogue per request and locale: a force_locale()
+    inside the request (the access log words both languages) must still switch it."""
+    from flask_babel import force_locale
+    from portal.web.i18n import gettext, ngettext
+    with app.test_request_context("/", headers={"Cookie": "madoguchi_lang=en"}):
+        assert gettext("合計") == "Total"
+        with force_locale("ja"):
+            assert gettext("合計") == "合計"
+        assert gettext("合計") == "Total"
+        assert ngettext("ほか %(n)d 組", "ほか %(n)d 組", 1, n=1) == "and 1 more pair"
+        assert ngettext("ほか %(n)d 組", "ほか %(n)d 組", 3, n=3) == "and 3 more pairs"
+    with app.test_request_context("/"):
+        assert gettext("合計") == "合計"       # the next request, in the default language
+    assert gettext("合計") == "合計"           # no request: the msgid itself
