@@ -34,8 +34,8 @@ def pytest_collection_modifyitems(config, items):
     uses_database = [item for item in items
                      if "database_url" in getattr(item, "fixturenames", ())]
     if len(uses_database) < len(items):
-        config.hook.pytest_deselected(
-            items=[item for item in items if item not in set(uses_database)])
+        kept = set(uses_database)
+        config.hook.pytest_deselected(items=[item for item in items if item not in kept])
         items[:] = uses_database
 
 

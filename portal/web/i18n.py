@@ -29,9 +29,8 @@ def _gettext_for_this_render() -> dict:
     catalogue again for every string (about 100× the cost of the string itself, measured
     in bench/i18n.py). The catalogue is looked up once per render instead; context
     variables take precedence over the environment's globals."""
-    from flask_babel import get_translations
     from jinja2.ext import _make_new_gettext, _make_new_ngettext, _make_new_pgettext
-    translations = get_translations()
+    translations = _translations()
     gettext = _make_new_gettext(translations.ugettext)
     return {"gettext": gettext, "_": gettext,
             "ngettext": _make_new_ngettext(translations.ungettext),

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 import socket
 import subprocess
 import sys
@@ -17,9 +16,8 @@ from sqlalchemy import select, text
 
 from portal import create_app
 from portal.audit.auth_events import AuthEvent
-from portal.db import make_engine
 from portal.migrate import expected_heads
-from tests.conftest import TEST_SECRET, https_client
+from tests.conftest import TEST_SECRET, database_of_its_own, https_client
 from tests.core.test_commands import _get_when_up
 
 MADOGUCHI = str(Path(sys.executable).with_name("madoguchi"))
@@ -49,17 +47,8 @@ def test_readyz_when_migrated_to_every_head(client):
 @pytest.fixture
 def unmigrated_url(database_url, tmp_path):
     """An empty database of the same kind as the suite's: nobody ran `madoguchi db upgrade`."""
-    if database_url.startswith("sqlite"):
-        yield f"sqlite:///{tmp_path / 'empty.sqlite'}"
-        return
-    schema = f"t_{secrets.token_hex(4)}"
-    engine = make_engine(database_url)
-    with engine.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    yield f"{database_url}{'&' if '?' in database_url else '?'}options=-csearch_path%3D{schema}"
-    with engine.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    engine.dispose()
+    with database_of_its_own(database_url, tmp_path / "empty.sqlite") as url:
+        yield url
 
 
 def test_readyz_refuses_a_database_that_was_not_migrated(app_config, unmigrated_url):
