@@ -12,7 +12,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Iterator
 
-from sqlalchemy import ForeignKey, MetaData, create_engine, event, select
+from sqlalchemy import ForeignKey, MetaData, create_engine, event, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import (DeclarativeBase, Mapped, ORMExecuteState, Session, declared_attr,
                             mapped_column, sessionmaker, with_loader_criteria)
@@ -176,6 +176,18 @@ class Database:
         finally:
             session.close()
 
+    def refresh_statistics(self, *models) -> None:
+        """After a bulk write, give the planner the tables' new shape (ANALYZE). Planned
+        from empty tables, both databases read a guardian's children through the city's
+        whole municipality index — every resident (PostgreSQL) or every guardian link
+        (SQLite) of the city for each `/me/` — until statistics came: on PostgreSQL at
+        autovacuum's next pass, a minute or more later; on SQLite never."""
+        with self.transaction() as session:
+            if session.bind.dialect.name == "postgresql":
+                session.execute(text("ANALYZE " + ", ".join(m.__table__.name for m in models)))
+            else:                                   # SQLite's ANALYZE takes one table
+                for model in models:
+                    session.execute(text(f"ANALYZE {model.__table__.name}"))
 
     @contextmanager
     def read(self, municipality_id: int | None = None) -> Iterator[Session]:

@@ -763,6 +763,7 @@ def import_rows(db: Database, municipality_id: int, rows: Iterable[list[str]], *
         # Only a concurrent writer can get here: the validation saw every existing number.
         raise ImportFailed([ImportErrorItem(None, None, "取込中に別の処理が同じ番号を登録しました。"
                                                         "もう一度取り込んでください")]) from None
+    db.refresh_statistics(Household, Resident, GuardianLink, SealRegistration, TaxRecord)
     return result
 
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import itertools
 import re
-from contextlib import contextmanager
 from datetime import date
 
 import pytest
 from alembic import command
-from sqlalchemy import event, insert, select, text
+from sqlalchemy import insert, select, text
 
 from portal.db import Database, make_engine
 from portal.migrate import alembic_config, upgrade
@@ -20,6 +19,7 @@ from portal.registry.models import Resident, Sex
 from portal.registry.names import fold
 from portal.registry.search import LIMIT, find_residents
 from tests.conftest import database_of_its_own
+from tests.registry.sqlplans import captured, explained
 from tests.registry.csvrows import GOOD_ROWS, to_csv
 
 _serial = itertools.count(1)
@@ -233,21 +233,6 @@ def settle(db, city) -> None:
         s.execute(text("ANALYZE"))
 
 
-@contextmanager
-def captured(session):
-    """The SQL statements (with their parameters) a block sends."""
-    seen = []
-    connection = session.connection()
-
-    def keep(_conn, _cursor, statement, parameters, _context, _many):
-        seen.append((statement, parameters))
-    event.listen(connection, "before_cursor_execute", keep)
-    try:
-        yield seen
-    finally:
-        event.remove(connection, "before_cursor_execute", keep)
-
-
 def plan(db, city, query: str, *settings: str) -> str:
     """The plan of the search statement exactly as the app sends it (tenant criteria too)."""
     with db.transaction(city.id) as s:
@@ -256,9 +241,7 @@ def plan(db, city, query: str, *settings: str) -> str:
         with captured(s) as seen:
             find_residents(s, query, Resident.family_name_kana)
         (statement, parameters), = [(q, p) for q, p in seen if "FROM resident" in q]
-        explain = "EXPLAIN QUERY PLAN " if s.bind.dialect.name == "sqlite" else "EXPLAIN "
-        rows = s.connection().exec_driver_sql(explain + statement, parameters).all()
-    return "\n".join(str(row[-1]) for row in rows)
+        return explained(s, statement, parameters)
 
 
 QUERIES = ("山本", "林", "やまもと", "中村健", "ヤマモトケン", "B000000007")
