@@ -24,6 +24,11 @@ class Municipality(Base):
     settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
+    def name_in(self, locale: str) -> str:
+        """The city's name on a page in `locale`: the English name on English pages when one
+        is registered, the Japanese name otherwise."""
+        return self.name_en if locale == "en" and self.name_en else self.name
+
     @property
     def enabled_services(self) -> list[str]:
         return list((self.settings or {}).get("services", []))

@@ -108,6 +108,8 @@ class _RecordForm(PortalForm):
 class _AmendMixin:
     reason = TextAreaField(_l("訂正の理由"), [DataRequired(message=_l("訂正の理由を入力してください。")),
                                          Length(max=500)])
+    # a correction moved onto the day of other records adds no record: the tick says so
+    confirm_duplicate = BooleanField(_l("同じ日の記録があることを確認したうえで、訂正する"))
 
 
 class _ConfirmMixin:
@@ -134,7 +136,7 @@ def form_class(record_type: RecordType, amend: bool = False) -> type[_RecordForm
     """The form class of `record_type` (with a reason field for an amendment)."""
     attrs = {spec.name: _field(spec) for spec in record_type.fields}
     attrs["record_type"] = record_type
-    bases = (_AmendMixin, _RecordForm) if amend else (_ConfirmMixin, _RecordForm)
+    bases = (_AmendMixin, _ConfirmMixin, _RecordForm) if amend else (_ConfirmMixin, _RecordForm)
     return type(f"{record_type.key.title()}{'Amend' if amend else ''}Form", bases, attrs)
 
 

@@ -275,9 +275,7 @@ def create_record(db: Session, record_type: RecordType, subject: Resident, value
     LikelyDuplicate when records of the same day and kind exist, unless `confirmed` names
     exactly those (the staff member saw them and asked for one more)."""
     checked = check_record(record_type, subject, values, today)
-    duplicates = likely_duplicates(db, record_type, subject, checked.values)
-    if duplicates and [row.id for row in duplicates] != list(confirmed):
-        raise LikelyDuplicate(duplicates)
+    _unless_confirmed(likely_duplicates(db, record_type, subject, checked.values), confirmed)
     row = record_type.model(**checked.values, **links,
                             **{record_type.subject: subject.id},
                             entered_by_id=author.id, entered_by_name=author.name,
@@ -288,11 +286,19 @@ def create_record(db: Session, record_type: RecordType, subject: Resident, value
     return row, checked
 
 
+def _unless_confirmed(duplicates: list, confirmed: Iterable[int]) -> None:
+    """Raise LikelyDuplicate unless `confirmed` names exactly the records found: a tick
+    confirms the records the staff member was shown, not others found since."""
+    if duplicates and [row.id for row in duplicates] != list(confirmed):
+        raise LikelyDuplicate(duplicates)
+
+
 def likely_duplicates(db: Session, record_type: RecordType, subject: Resident,
-                      values: dict) -> list:
+                      values: dict, besides: int | None = None) -> list:
     """Records of `subject` already kept of the same type, day (and occasion or vaccine):
     what entering the same paper twice would make. Staff are asked before one more is
-    added, not refused: two entries on one day can be right (a re-measurement)."""
+    added, not refused: two entries on one day can be right (a re-measurement).
+    `besides` is the id of a record being amended, which is no duplicate of itself."""
     day = values.get(record_type.date_field)
     if day is None:
         return []
@@ -301,13 +307,18 @@ def likely_duplicates(db: Session, record_type: RecordType, subject: Resident,
                 getattr(model, record_type.date_field) == day]
     criteria += [getattr(model, name) == values[name] for name in record_type.same_as
                  if values.get(name) is not None]
+    if besides is not None:
+        criteria.append(model.id != besides)
     return list(db.scalars(scoped(model, *criteria).order_by(model.id)))
 
 
 def amend_record(db: Session, record_type: RecordType, row, subject: Resident, values: dict,
-                 reason: str, author: Author, today: date) -> tuple[list[Amendment], Checked]:
+                 reason: str, author: Author, today: date,
+                 confirmed: Iterable[int] = ()) -> tuple[list[Amendment], Checked]:
     """Correct a record: every changed field gets an Amendment keeping the old value, the
-    new one, who, when and why. Refuses an empty reason or no change at all."""
+    new one, who, when and why. Refuses an empty reason or no change at all. Raises
+    LikelyDuplicate, as create_record does, when the correction moves the record onto the
+    day (occasion, vaccine) of others, unless `confirmed` names exactly those."""
     if not reason.strip():
         raise RecordRefused({"reason": [(N_("訂正の理由を入力してください。"), {})]})
     checked = check_record(record_type, subject, values, today)
@@ -315,6 +326,11 @@ def amend_record(db: Session, record_type: RecordType, row, subject: Resident, v
                if _text(getattr(row, name)) != _text(value)]
     if not changes:
         raise RecordRefused({"reason": [(N_("変更された項目がありません。"), {})]})
+    # asked only when the day or occasion changes: a record that stays where it is was
+    # asked about (or confirmed) when entered, and correcting its weight is no new entry
+    if {name for name, _old, _new in changes} & {record_type.date_field, *record_type.same_as}:
+        _unless_confirmed(likely_duplicates(db, record_type, subject, checked.values,
+                                            besides=row.id), confirmed)
     when = _now()
     amendments = []
     for name, old, new in changes:

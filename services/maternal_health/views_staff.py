@@ -112,14 +112,18 @@ def amend(kind: str, record_id: int):
     row = find_record(db, record_type, record_id) or abort(404)
     person = find_resident(db, getattr(row, record_type.subject)) or abort(404)
     form = form_class(record_type, amend=True)()
+    duplicates = []
     if request.method == "GET":
         form.load(row)
     elif form.validate_on_submit():
         try:
             amend_record(db, record_type, row, person, form.values(), form.reason.data,
-                         _author(), today())
+                         _author(), today(), form.confirmed())
         except RecordRefused as refused:
             _show_errors(form, refused)
+        except LikelyDuplicate as likely:
+            duplicates = likely.rows
+            form.ask_about(duplicates)
         else:
             log_access(db, person.id, "amend", f"maternal_health.{kind}", "母子健康手帳の訂正（職員）")
             record_usage(db, "maternal_health", "record_written")
@@ -128,8 +132,8 @@ def amend(kind: str, record_id: int):
     db.rollback()
     log_access(db, person.id, "read", f"maternal_health.{kind}", "母子健康手帳の訂正（職員）")
     return render_template("maternal_health/record_form.html", form=form, person=person,
-                           record_type=record_type, amend=row, duplicates=[],
-                           ), 422 if form.errors else 200
+                           record_type=record_type, amend=row, duplicates=duplicates,
+                           ), 422 if form.errors else 409 if duplicates else 200
 
 
 def _links(db, record_type, person) -> dict:

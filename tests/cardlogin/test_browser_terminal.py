@@ -9,6 +9,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from sqlalchemy import select
 
+from portal.tenancy.models import Municipality
 from services.convenience_issuance.models import IssuanceRequest, Payment
 from services.convenience_issuance.signing import KeyRing
 from tests.browser.test_accessibility import axe_violations
@@ -69,6 +70,21 @@ def test_terminal_issues_a_juminhyo_with_the_card(page, start_bridge, client, db
         request = s.scalar(select(IssuanceRequest).where(IssuanceRequest.resident_id == hanako.id))
         assert request.state.value == "printed"
         assert s.scalar(select(Payment).where(Payment.request_id == request.id)) is not None
+
+
+@pytest.mark.parametrize("lang, nankoku", [("ja", "南国市"), ("en", "Nankoku")])
+def test_the_holder_line_names_the_city_in_the_pages_language(page, start_bridge, client, db, city,
+                                                              hanako, hanako_card, card_on_reader,
+                                                              clock, lang, nankoku):
+    with db.transaction() as s:
+        s.get(Municipality, city.id).name_en = "Nankoku"
+    bind_in_advance(client, hanako_card)
+    start_bridge(kiosk=True)
+    page.open(f"/lang/{lang}?next=/")
+    sign_in_at_the_terminal(page)
+    holder = page.driver.find_element(By.ID, "holder").text
+    assert holder.endswith(f" — {nankoku}") and "花子" not in holder
+    page.shot(f"terminal-holder-{lang}")
 
 
 def test_terminal_says_the_fee_is_returned_when_no_pdf_can_be_made(app, page, start_bridge, client,

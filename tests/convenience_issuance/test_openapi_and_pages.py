@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
+import pytest
 from openapi_spec_validator import validate
 from sqlalchemy import select
 
@@ -49,6 +50,17 @@ def test_verification_page_confirms_a_code(client, terminal, hanako, bind_card):
     assert "花子" not in html and hanako.address not in html
     english = client.get(f"{PREFIX}/verify", query_string={"code": code, "lang": "en"}).get_data(as_text=True)
     assert "2026/7/1" in english and "2026年" not in english    # the date in the reader's language
+
+
+@pytest.mark.parametrize("lang, nankoku", [("ja", "南国市"), ("en", "Nankoku")])
+def test_the_terminal_names_the_cities_in_the_pages_language(client, make_city, lang, nankoku):
+    """The terminal's list of cities (whose names the holder line repeats) in the page's
+    language; a city without an English name keeps its own."""
+    make_city("392049", "南国市", name_en="Nankoku")
+    make_city("392111", "香南市")
+    html = client.get(f"{PREFIX}/terminal", query_string={"lang": lang}).get_data(as_text=True)
+    options = dict(re.findall(r'<option value="(\d{6})"[^>]*>([^<]*)</option>', html))
+    assert options == {"392049": nankoku, "392111": "香南市"}
 
 
 def test_verification_page_says_unknown_code(client, city):

@@ -8,6 +8,12 @@
   // certificate names in the page's language (the API's are Japanese)
   const labels = JSON.parse(text.labels || "{}");
   const labelOf = (type, label) => labels[type] || label;
+  // the city's name as the page's list of cities gives it, in the page's language (the
+  // API's is Japanese)
+  const cityName = (city) => {
+    const option = Array.from($("city").options).find((o) => o.value === city.code);
+    return option ? option.textContent : city.name;
+  };
   const api = root.dataset.api;
   const bridge = root.dataset.bridge;
   const bridgeOrigin = new URL(bridge).origin;
@@ -57,7 +63,7 @@
     }
     if (!ok) { show(data.message || text.failed, true); return; }
     accessToken = data.access_token;
-    $("holder").textContent = data.holder.masked_name + " — " + data.municipality.name;
+    $("holder").textContent = data.holder.masked_name + " — " + cityName(data.municipality);
     renderOffers(data.catalogue);
     $("status").hidden = true;
     step("step-choose");
