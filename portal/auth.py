@@ -97,6 +97,9 @@ def load_viewer() -> None:
         return
     g.viewer = Viewer(kind=data["kind"], id=data["id"], municipality_id=data["mid"],
                       name=data["name"], roles=frozenset(Role(r) for r in data["roles"]))
+    city = g.pop("session_city", None)
+    if city is not None and city.id == g.viewer.municipality_id:
+        g.municipality = city     # the viewer's city for this request (current_municipality)
     from portal.extensions import current_unit
     current_unit().scope_to(g.viewer.municipality_id)
 
@@ -107,11 +110,15 @@ def _session_alive(token: str) -> bool:
     from portal.extensions import current_unit
     config = current_app.config
     work = current_unit()
-    return find_live_session(
+    record = find_live_session(
         work.session, token, idle=timedelta(minutes=config["SESSION_IDLE_MINUTES"]),
         kiosk_idle=timedelta(seconds=config["KIOSK_IDLE_SECONDS"]),
         absolute=timedelta(hours=config["SESSION_ABSOLUTE_HOURS"]),
-        write=work.defer) is not None
+        write=work.defer)
+    if record is None:
+        return False
+    g.session_city = record.municipality   # read with the session (one statement)
+    return True
 
 
 def current_viewer() -> Viewer | None:

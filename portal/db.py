@@ -10,6 +10,7 @@ be written on purpose, and grep finds every one of them.
 from __future__ import annotations
 
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import Iterator
 
 from sqlalchemy import ForeignKey, MetaData, create_engine, event, select, text
@@ -240,7 +241,10 @@ def _add_tenant_criteria(state: ORMExecuteState) -> None:
     state.statement = state.statement.options(_criteria(tenant))
 
 
+@lru_cache(maxsize=1024)
 def _criteria(tenant: int):
+    """One option per municipality, built once: building it (a lambda analysed, its cache
+    key made) for every statement cost more than many a statement's own work."""
     return with_loader_criteria(
         TenantScoped, lambda cls: cls.municipality_id == tenant, include_aliases=True)
 

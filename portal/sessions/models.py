@@ -3,9 +3,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base
+from portal.tenancy.models import Municipality
 
 
 class UserSession(Base):
@@ -26,3 +27,6 @@ class UserSession(Base):
     last_seen_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
     end_reason: Mapped[str | None] = mapped_column(String(32))
+    # Loaded with the session by its check (one statement for both): every signed-in page
+    # needs its city — enabled services, menu, branding. Never loaded lazily.
+    municipality: Mapped[Municipality] = relationship(lazy="raise")

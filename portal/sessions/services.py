@@ -5,7 +5,7 @@ import secrets
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from portal.sessions.models import UserSession
 
@@ -46,7 +46,8 @@ def find_live_session(db: Session, token: str, idle: timedelta, kiosk_idle: time
     """The session for `token` if it has not ended or timed out; ends it if it has.
     `write` takes the (idempotent) UPDATE that ends or touches it; by default it runs now."""
     write = write or db.execute
-    record = db.scalar(select(UserSession).where(UserSession.token_hash == _hash(token)))
+    record = db.scalar(select(UserSession).options(joinedload(UserSession.municipality))
+                       .where(UserSession.token_hash == _hash(token)))
     if record is None or record.ended_at is not None:
         return None
     now = utcnow()

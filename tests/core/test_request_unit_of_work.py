@@ -4,6 +4,8 @@ request go in one INSERT; a statement budget per page. The app here runs on a da
 its own with one connection per unit of work, as in production."""
 from __future__ import annotations
 
+import re
+
 import threading
 from datetime import date, datetime, timedelta
 
@@ -155,13 +157,26 @@ def test_staff_search_logs_every_person_listed_in_one_statement(db, client, sign
 
 
 def test_child_page_statement_budget(client, sign_in_as, family, statements):
-    """The guardian's child page: session, guardian check, child, birth record, checkups,
-    immunisations — at most 6 statements besides the access-log insert."""
+    """The guardian's child page: the session with its city, the child (guardian check
+    included), birth record, checkups, immunisations — at most 5 statements besides the
+    access-log insert."""
     path = visit(client, sign_in_as, family, "mother")[4]
     statements.clear()
     assert client.get(path).status_code == 200
     reads = [s for s in queries(statements) if not s.upper().startswith("INSERT INTO ACCESS_LOG")]
-    assert len(reads) <= 6, "\n".join(r[:150] for r in reads)
+    assert len(reads) <= 5, "\n".join(r[:150] for r in reads)
+
+
+@pytest.mark.parametrize("who", ["mother", "staff"])
+def test_the_session_check_brings_the_city(client, sign_in_as, family, statements, who):
+    """Every signed-in page needs its city (services, menu, branding): it comes in the
+    session check's statement, never read again on its own."""
+    for path in visit(client, sign_in_as, family, who):
+        statements.clear()
+        assert client.get(path).status_code == 200, path
+        alone = [s for s in queries(statements) if re.search(r"\bFROM municipality\b", s)]
+        assert alone == [], (path, alone)
+        assert any("FROM user_session" in s and "municipality" in s for s in statements), path
 
 
 def test_home_page_of_a_signed_in_resident_runs_no_write(client, sign_in_as, family, statements):
