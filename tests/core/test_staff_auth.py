@@ -194,12 +194,15 @@ def test_the_owner_is_told_of_a_lockout_at_the_next_sign_in(client, db, make_cit
     assert not any("ロック" in text for text in flashed(page))   # told once
 
 
-def test_counts_are_shared_through_redis_when_configured(app_config):
-    """Two workers (two apps) with one Redis: together they meet the per-address limit."""
+def test_counts_are_shared_through_redis_when_configured(app_config, committed_database_url):
+    """Two workers (two apps) with one Redis: together they meet the per-address limit.
+    In a database of their own: their refusals are committed (auth_event rows), which the
+    shared test database must not keep for the tests after."""
     import secrets
     from portal import create_app
     from tests.conftest import https_client
-    settings = {**app_config, "RATE_LIMIT_STORAGE": "redis://127.0.0.1:6379",
+    settings = {**app_config, "DATABASE_URL": committed_database_url,
+                "RATE_LIMIT_STORAGE": "redis://127.0.0.1:6379",
                 "RATELIMIT_KEY_PREFIX": f"test-{secrets.token_hex(6)}", "STAFF_LOGIN_RATE_LIMIT": "4/minute"}
     workers = [https_client(create_app(settings)) for _ in range(2)]
     codes = [workers[n % 2].post("/staff/login", data={
