@@ -275,10 +275,12 @@ def bound_card(db, pki, holder: tuple[int, int, str]):
 
 def session_cookie(app, kind: str, viewer_id: int, city_id: int, name: str,
                    roles: tuple[str, ...] = ()) -> str:
-    """The cookie a sign-in leaves: a server-side session and its token, signed."""
+    """The cookie a browser holds after its first signed-in page: a server-side session
+    and its token, and the CSRF secret Flask-WTF put there (without it every page would
+    add one and send the cookie again, which a browser's later pages do not)."""
     with app.extensions["madoguchi.db"].transaction() as s:
         token = open_session(s, kind, viewer_id, city_id, False)
-    data = {"sid": token, "kiosk": False, "_permanent": True,
+    data = {"sid": token, "kiosk": False, "_permanent": True, "csrf_token": secrets.token_hex(20),
             "viewer": {"kind": kind, "id": viewer_id, "mid": city_id, "name": name,
                        "roles": list(roles)}}
     value = app.session_interface.get_signing_serializer(app).dumps(data)
