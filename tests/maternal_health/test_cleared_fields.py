@@ -2,11 +2,14 @@
 left empty are 0 days, an unticked transfusion is none, any other emptied field is blank.
 The correction is saved with its history, never a server error — for every optional field
 of every record type."""
+import dataclasses
+from datetime import date
+
 import pytest
 from sqlalchemy import select
 
 from services.maternal_health.models import Amendment, BirthRecord, PrenatalCheckup
-from services.maternal_health.services import RECORD_TYPES, Kind
+from services.maternal_health.services import RECORD_TYPES, Kind, RecordRefused, check_record
 
 BASE = "/services/maternal_health"
 
@@ -124,3 +127,15 @@ def test_gestational_days_emptied_are_zero_days_in_the_record_and_its_history(
     # emptied again, the days are still 0: nothing changed, said beside the reason
     again = amend(nurse, kind, record_id, data)
     assert again.status_code == 422 and "変更された項目がありません" in again.get_data(as_text=True)
+
+
+def test_an_empty_field_over_a_column_without_null_or_default_is_refused_beside_it():
+    """None such today: were a field made optional over a NOT NULL column without a default
+    (postpartum days after birth, here), empty is refused as a required field is."""
+    postpartum = RECORD_TYPES["postpartum"]
+    loosened = dataclasses.replace(postpartum, fields=tuple(
+        dataclasses.replace(spec, required=False) for spec in postpartum.fields))
+    with pytest.raises(RecordRefused) as refused:
+        check_record(loosened, None, {"checked_on": date(2024, 7, 10), "days_after_birth": None},
+                     date(2025, 3, 1))
+    assert refused.value.errors == {"days_after_birth": [("入力してください。", {})]}
