@@ -31,11 +31,12 @@ class Branding:
 
 
 def branding_of(municipality, locale: str = "ja", has_logo: bool = False) -> Branding:
-    """The city's branding, unusable values dropped; the name falls back to the city's."""
+    """The city's branding, unusable values dropped; the name falls back to the city's own,
+    in `locale` (`Municipality.name_in`)."""
     settings = (municipality.settings or {}).get("branding") or {}
     name = settings.get("display_name") if isinstance(settings.get("display_name"), str) else ""
     if not name.strip():
-        name = municipality.name_en if locale == "en" and municipality.name_en else municipality.name
+        name = municipality.name_in(locale)
     return Branding(municipality.code, name.strip(), _colour(settings.get("primary_colour")),
                     _colour(settings.get("accent_colour")), has_logo)
 

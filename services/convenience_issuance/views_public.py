@@ -6,6 +6,7 @@ rate-limited (CONVENIENCE_VERIFY_RATE_LIMIT, default 20/minute per address)."""
 from __future__ import annotations
 
 from flask import current_app, render_template, request
+from flask_babel import get_locale
 from portal.web.i18n import gettext as _
 from sqlalchemy import select
 
@@ -63,11 +64,12 @@ def checked_upload(data: bytes) -> tuple[dict | None, str | None]:
             IssuedCertificate.issuance_number == number)))
         if not found:
             return None, "unknown"
-        facts = {"city": city.name, "number": f"{city_code}-{number}",
+        facts = {"city": _name_of(city), "number": f"{city_code}-{number}",
                  "label": CERTIFICATE_LABELS[CertificateType(found.certificate_type)],
                  "revoked": found.revoked_at is not None}
+        seal_name = city.name   # the key's subject names the city in Japanese, whatever the page
     result = verification.check(data, city_code, number, signature,
-                                keyring().key_for(city_code, facts["city"]))
+                                keyring().key_for(city_code, seal_name))
     facts.update(intact=result.intact, trusted=result.trusted, signer=result.signer,
                  timestamp=to_jst(result.timestamp) if result.timestamp else None,
                  lta=result.document_timestamp)
@@ -86,8 +88,13 @@ def lookup(code: str) -> dict | None:
         city = db.get(Municipality, found.municipality_id)
         return {"label": CERTIFICATE_LABELS[CertificateType(found.certificate_type)],
                 "issued_on": to_jst(found.issued_at).date(), "holder": found.holder_masked_name,
-                "city": city.name, "number": f"{city.code}-{found.issuance_number}",
+                "city": _name_of(city), "number": f"{city.code}-{found.issuance_number}",
                 "revoked": found.revoked_at is not None}
+
+
+def _name_of(city: Municipality) -> str:
+    """The city as the page's sentences name it: in the reader's language."""
+    return city.name_in(str(get_locale()))
 
 
 @bp.get("/terminal")

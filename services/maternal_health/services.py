@@ -217,6 +217,7 @@ def check_record(record_type: RecordType, subject: Resident, values: dict[str, A
     def refuse(name: str, message: str, **args):
         errors.setdefault(name, []).append((message, args))
 
+    values = _blanks_filled(record_type, values, refuse)
     day = values.get(record_type.date_field)
     if day is not None and day > today:
         refuse(record_type.date_field, N_("未来の日付は入力できません。"))
@@ -231,6 +232,24 @@ def check_record(record_type: RecordType, subject: Resident, values: dict[str, A
     if errors:
         raise RecordRefused(errors)
     return checked
+
+
+def _blanks_filled(record_type: RecordType, values: dict[str, Any], refuse) -> dict[str, Any]:
+    """`values` with each field left empty whose column holds no NULL set to the column's
+    default: gestational days left empty mean 0 days. On insert the default would fill it,
+    but an amendment writes the value itself, and NULL there fails the whole request. A
+    NULL-free column without a default is refused as an empty required field would be."""
+    columns = record_type.model.__table__.c
+    filled = dict(values)
+    for name, value in values.items():
+        column = columns[name]
+        if value is not None or column.nullable:
+            continue
+        if column.default is not None and column.default.is_scalar:
+            filled[name] = column.default.arg
+        else:
+            refuse(name, N_("入力してください。"))
+    return filled
 
 
 def _check_growth(child: Resident, values: dict, day: date, checked: Checked, refuse) -> None:

@@ -9,6 +9,7 @@ import pytest
 from openapi_spec_validator import validate
 from sqlalchemy import select
 
+from portal.api import Municipality
 from services.convenience_issuance.models import IssuedCertificate
 from tests.convenience_issuance.conftest import API
 
@@ -61,6 +62,37 @@ def test_the_terminal_names_the_cities_in_the_pages_language(client, make_city, 
     html = client.get(f"{PREFIX}/terminal", query_string={"lang": lang}).get_data(as_text=True)
     options = dict(re.findall(r'<option value="(\d{6})"[^>]*>([^<]*)</option>', html))
     assert options == {"392049": nankoku, "392111": "香南市"}
+
+
+# page language, the city's English name, the name the page's sentences show
+CITY_NAMES = [("ja", "Nankoku", "南国市"), ("en", "Nankoku", "Nankoku"), ("en", "", "南国市")]
+
+
+def name_city(db, city, name_en: str) -> None:
+    with db.transaction() as s:
+        s.get(Municipality, city.id).name_en = name_en
+
+
+@pytest.mark.parametrize("lang, name_en, shown", CITY_NAMES)
+def test_the_service_page_names_the_city_in_its_language(client, sign_in_as, hanako, city, db,
+                                                         lang, name_en, shown):
+    name_city(db, city, name_en)
+    sign_in_as(hanako)
+    html = client.get(f"{PREFIX}/", query_string={"lang": lang}).get_data(as_text=True)
+    sentence = {"ja": "{}で取得できる証明書", "en": "Certificates available from {}"}[lang]
+    assert f"<h2>{sentence.format(shown)}</h2>" in html
+
+
+@pytest.mark.parametrize("lang, name_en, shown", CITY_NAMES)
+def test_the_verification_page_names_the_issuing_city_in_its_language(
+        client, terminal, hanako, bind_card, city, db, lang, name_en, shown):
+    name_city(db, city, name_en)
+    code = issued_code(terminal, bind_card(hanako))
+    html = client.get(f"{PREFIX}/verify", query_string={"code": code, "lang": lang}).get_data(as_text=True)
+    result = html[html.index('id="verification-result"'):html.index("</section>")]
+    sentence = {"ja": "この証明書は{}が交付したものです。", "en": "This certificate was issued by {}."}[lang]
+    assert sentence.format(shown) in result
+    assert ("南国市" in result) == (shown == "南国市")
 
 
 def test_verification_page_says_unknown_code(client, city):

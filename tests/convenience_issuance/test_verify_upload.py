@@ -6,6 +6,9 @@ from __future__ import annotations
 import io
 import re
 
+import pytest
+
+from portal.api import Municipality
 from services.convenience_issuance.signing import sign_pdf
 from tests.convenience_issuance.test_pades_lta import city_key, lta, trust_service  # noqa: F401
 from tests.convenience_issuance.test_pdf import issue
@@ -27,6 +30,20 @@ def test_an_intact_certificate_is_confirmed_with_its_city(terminal, client, hana
     assert response.status_code == 200
     assert "電子署名は有効です。この証明書は南国市が交付したものです。" in html
     assert "392049-2026-" in html and "失効していません" in html and "時刻認証なし" in html
+
+
+@pytest.mark.parametrize("lang, name_en, shown", [("ja", "Nankoku", "南国市"), ("en", "Nankoku", "Nankoku"),
+                                                  ("en", "", "南国市")])
+def test_the_result_names_the_city_in_the_pages_language(terminal, client, hanako, bind_card, city, db,
+                                                         lang, name_en, shown):
+    with db.transaction() as s:
+        s.get(Municipality, city.id).name_en = name_en
+    pdf = issue(terminal, bind_card(hanako), "juminhyo")
+    client.get(f"/lang/{lang}")
+    html = upload(client, pdf).get_data(as_text=True)
+    verdict = re.search(r'<h3 class="verified">([^<]*)</h3>', html)[1]
+    assert verdict == {"ja": "電子署名は有効です。この証明書は{}が交付したものです。",
+                       "en": "The signature is valid. This certificate was issued by {}."}[lang].format(shown)
 
 
 def test_a_b_lta_certificate_shows_when_it_was_timestamped(lta, terminal, client, hanako, bind_card):  # noqa: F811

@@ -111,14 +111,14 @@ def test_unknown_city_has_no_stylesheet(client):
 
 
 def test_stylesheet_keeps_text_readable():
-    class City:
-        code, name, name_en = "392049", "南国市", ""
-        settings = {"branding": {"primary_colour": "#fff59d"}}  # pale yellow
-    pale = stylesheet(branding_of(City))
+    # a city never stored: the branding is worked out from the row alone
+    city = Municipality(code="392049", name="南国市", name_en="",
+                        settings={"branding": {"primary_colour": "#fff59d"}})  # pale yellow
+    pale = stylesheet(branding_of(city))
     assert "--accent:" not in pale  # links and buttons keep the portal's accent
     assert "color: #1a1a1a" in pale  # header text in ink on the pale header
-    City.settings = {"branding": {"primary_colour": "#1b5e20", "accent_colour": "red;}"}}
-    dark = branding_of(City)
+    city.settings = {"branding": {"primary_colour": "#1b5e20", "accent_colour": "red;}"}}
+    dark = branding_of(city)
     assert dark.accent_colour is None  # not a #rrggbb colour: dropped, never written out
     assert "--accent: #1b5e20" in stylesheet(dark) and "color: #ffffff" in stylesheet(dark)
     assert contrast("#000000", "#ffffff") == pytest.approx(21)

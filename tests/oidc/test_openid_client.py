@@ -3,8 +3,10 @@ OpenID-certified relying-party library) against the portal on a real socket. Dis
 code + PKCE S256 with state and nonce, both client authentication methods with client ids
 that contain '-' and '_', ID tokens validated including their signature and at_hash,
 userinfo, refresh (rotation and reuse detection), revocation of access and refresh tokens,
-and RP-initiated logout through buildEndSessionUrl. The resident's side (sign-in and consent) goes through the Flask test client;
-tests/oidc/test_openid_client_browser.py drives it in Chromium with the card."""
+and RP-initiated logout through buildEndSessionUrl. The resident's side (sign-in and
+consent) goes through the Flask test client; tests/cardlogin/test_browser_oidc.py drives it
+in headless Chromium with the virtual card through the card bridge, and
+tests/oidc/test_logout_browser.py the resident's side of RP-initiated logout."""
 from __future__ import annotations
 
 import jwt
