@@ -17,7 +17,7 @@ from typing import Any, Iterable
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from portal.api import Resident, ResidentStatus, SearchResult, find_residents, scoped
+from portal.api import Resident, ResidentStatus, SearchResult, find_residents, rows_of, scoped
 from services.maternal_health import growth, schedule
 from services.maternal_health.models import (Amendment, BirthRecord, ChildCheckup,
                                              Immunisation, PostpartumCheck, Pregnancy,
@@ -412,7 +412,8 @@ def search_residents(db: Session, query: str, limit: int = 50) -> SearchResult:
 
 @dataclass
 class Handbook:
-    """Everything of one child's pages: birth, checkups, immunisations and schedule."""
+    """Everything of one child's pages: birth, checkups, immunisations and schedule. The
+    records are rows with the models' column names (read, never written through)."""
     child: Resident
     birth: BirthRecord | None
     checkups: list[ChildCheckup]
@@ -421,13 +422,15 @@ class Handbook:
 
 
 def child_handbook(db: Session, child: Resident, today: date) -> Handbook:
-    # ordered by the indexed date, so the planner takes the child's index
-    birth = db.scalar(scoped(BirthRecord, BirthRecord.child_id == child.id)
-                      .order_by(BirthRecord.born_on.desc(), BirthRecord.id.desc()))
-    checkups = list(db.scalars(scoped(ChildCheckup, ChildCheckup.child_id == child.id)
-                               .order_by(ChildCheckup.checked_on, ChildCheckup.id)))
-    doses = list(db.scalars(scoped(Immunisation, Immunisation.child_id == child.id)
-                            .order_by(Immunisation.given_on, Immunisation.id)))
+    """Read as rows (the pages only read them); ordered by the indexed date, so the
+    planner takes the child's index."""
+    births = rows_of(db, BirthRecord, BirthRecord.child_id == child.id,
+                     order_by=(BirthRecord.born_on.desc(), BirthRecord.id.desc()))
+    checkups = rows_of(db, ChildCheckup, ChildCheckup.child_id == child.id,
+                       order_by=(ChildCheckup.checked_on, ChildCheckup.id))
+    doses = rows_of(db, Immunisation, Immunisation.child_id == child.id,
+                    order_by=(Immunisation.given_on, Immunisation.id))
+    birth = births[0] if births else None
     return Handbook(child, birth, checkups, doses,
                     list(schedule_of(child.birth_date, tuple(to_doses(doses)), today)))
 

@@ -8,10 +8,10 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_
 from sqlalchemy.orm import Session
 
-from portal.api import scoped
+from portal.api import Read, rows_of, scoped
 from services.medication import jahis
 from services.medication.alerts import (MASTER_KINDS, NO_MASTER, NOT_IN_MASTER, Course,
                                         course_end, normalize)
@@ -354,13 +354,13 @@ def timeline(db: Session, resident_id: int) -> list[VisitRead]:
     them, and building, identity-mapping and tracking an ORM object for each was most of
     the timeline page's time. The stand-ins carry the models' attribute names, so views,
     templates and the alert check read either. One statement per table, as before."""
-    visits = [VisitRead(row, rps=[], notes=[]) for row in _rows(
-        db, MedicationVisit, resident_id, MedicationVisit.dispensed_on.desc(),
-        MedicationVisit.id.desc())]
+    visits = _rows(db, MedicationVisit, resident_id, MedicationVisit.dispensed_on.desc(),
+                   MedicationVisit.id.desc(), stand_in=VisitRead)
     by_visit = {visit.id: visit for visit in visits}
     by_rp = {}
-    for row in _rows(db, MedicationRp, resident_id, MedicationRp.position, MedicationRp.id):
-        rp = by_rp[row.id] = Read(row, drugs=[], usage=None)
+    for rp in _rows(db, MedicationRp, resident_id, MedicationRp.position, MedicationRp.id):
+        rp.drugs, rp.usage = [], None
+        by_rp[rp.id] = rp
         by_visit[rp.visit_id].rps.append(rp)
     for drug in _rows(db, MedicationDrug, resident_id, MedicationDrug.position, MedicationDrug.id):
         by_rp[drug.rp_id].drugs.append(drug)
@@ -371,22 +371,17 @@ def timeline(db: Session, resident_id: int) -> list[VisitRead]:
     return visits
 
 
-def _rows(db: Session, model, resident_id: int, *order) -> list:
-    """Every column of a resident's rows of `model`, as rows (the tenant criteria apply:
-    the columns are the model's)."""
-    return db.execute(select(*model.__mapper__.column_attrs)
-                      .where(model.resident_id == resident_id).order_by(*order)).all()
-
-
-class Read:
-    """A row read for a page: its columns as attributes, plus the lists it is given."""
-
-    def __init__(self, row, **children) -> None:
-        self.__dict__.update(row._mapping, **children)
+def _rows(db: Session, model, resident_id: int, *order, stand_in=None) -> list:
+    return rows_of(db, model, model.resident_id == resident_id, order_by=order,
+                   stand_in=stand_in)
 
 
 class VisitRead(Read):
+    """A visit read for a page, with its RPs and notes filled in by `timeline`."""
     pharmacy_key = MedicationVisit.pharmacy_key
+
+    def __init__(self, columns: dict) -> None:
+        super().__init__(columns, rps=[], notes=[])
 
 
 def patient_notes(db: Session, resident_id: int) -> list[MedicationPatientNote]:

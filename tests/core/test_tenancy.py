@@ -2,7 +2,8 @@
 import pytest
 from sqlalchemy import func, select
 
-from portal.db import CrossTenantWriteError, UnscopedQueryError, across_municipalities, scoped
+from portal.db import (CrossTenantWriteError, UnscopedQueryError, across_municipalities,
+                       rows_of, scoped)
 from portal.registry.models import Resident
 from portal.tenancy.services import InvalidMunicipalityCode, check_digit, validate_code
 
@@ -50,6 +51,20 @@ def test_unscoped_query_raises(db, make_city, make_resident):
     with pytest.raises(UnscopedQueryError):
         with db.transaction() as s:
             s.scalars(select(Resident)).all()
+
+
+def test_rows_read_for_a_page_are_the_sessions_city_only(db, make_city, make_resident):
+    """rows_of reads by Core, past the ORM event: it adds the city itself."""
+    nankoku, konan = make_city("392049", "南国市"), make_city("392111", "香南市")
+    mine = make_resident(nankoku, family="南国")
+    other = make_resident(konan, family="香南")
+    with db.transaction(nankoku.id) as s:
+        assert [r.family_name for r in rows_of(s, Resident)] == ["南国"]
+        assert rows_of(s, Resident, Resident.id == other.id) == []
+        assert [r.id for r in rows_of(s, Resident, Resident.id == mine.id)] == [mine.id]
+    with pytest.raises(UnscopedQueryError):
+        with db.transaction() as s:
+            rows_of(s, Resident)
 
 
 def test_deliberate_cross_city_aggregate(db, make_city, make_resident):
