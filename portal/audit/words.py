@@ -6,8 +6,7 @@ Resources are named by the service prefix and the record; a resource this table 
 know falls back to its service's name, so a new service's entries still read as words."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
-from portal.web.i18n import gettext
+from portal.web.i18n import gettext, lazy_gettext as _l
 
 from portal.audit.models import AccessLogEntry
 

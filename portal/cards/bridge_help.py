@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, render_template, request, send_from_directory
-from flask_babel import lazy_gettext as _l
+from portal.web.i18n import lazy_gettext as _l
 
 from portal.cards.views import portal_origin
 

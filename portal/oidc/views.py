@@ -17,8 +17,7 @@ from authlib.oidc.core.errors import (ConsentRequiredError, LoginRequiredError,
                                      RequestNotSupportedError, RequestURINotSupportedError)
 from flask import (Blueprint, abort, current_app, flash, g, jsonify, make_response, redirect,
                    render_template, request, url_for)
-from portal.web.i18n import gettext as _
-from flask_babel import lazy_gettext as _l
+from portal.web.i18n import gettext as _, lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from portal.audit.services import log_access

@@ -1,7 +1,7 @@
 """Forms of the operator console (Flask-WTF, CSRF-protected)."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from portal.web.i18n import lazy_gettext as _l
 from portal.web.forms import PortalForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (IntegerField, SelectChoice, SelectField, SelectMultipleField, StringField,

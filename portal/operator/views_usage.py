@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import render_template, request
-from flask_babel import lazy_gettext as _l
-from portal.web.i18n import gettext as _
+from portal.web.i18n import gettext as _, lazy_gettext as _l
 from sqlalchemy import select
 
 from portal.extensions import database

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from portal.web.i18n import lazy_gettext as _l
 from portal.web.forms import PortalForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length, Regexp

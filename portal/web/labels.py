@@ -5,8 +5,7 @@ import functools
 import re
 
 from flask import Flask
-from flask_babel import lazy_gettext as _l
-from portal.web.i18n import gettext
+from portal.web.i18n import gettext, lazy_gettext as _l
 
 from portal.clock import to_jst
 

@@ -6,8 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import lazy_gettext as _l
-from portal.web.i18n import gettext as _
+from portal.web.i18n import gettext as _, lazy_gettext as _l
 from sqlalchemy import or_
 
 from portal.api import (Role, current_viewer, get_db, log_access, log_listing, scoped,

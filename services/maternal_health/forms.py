@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from flask_babel import lazy_gettext as _l
+from portal.web.i18n import lazy_gettext as _l
 from portal.api import PortalForm
 from wtforms import (BooleanField, DateField, DecimalField, HiddenField, IntegerField,
                      SelectChoice, SelectField, StringField, TextAreaField)

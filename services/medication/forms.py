@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 
-from flask_babel import lazy_gettext as _l
+from portal.web.i18n import lazy_gettext as _l
 from portal.api import PortalForm
 from flask_wtf.file import MultipleFileField
 from wtforms import StringField, TextAreaField

@@ -1,8 +1,7 @@
 """Japanese labels shown by the pages, marked for the translation catalog."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
-from portal.web.i18n import gettext
+from portal.web.i18n import gettext, lazy_gettext as _l
 
 from services.medication.forms import MAX_FILE_BYTES, MAX_FILES, megabytes
 

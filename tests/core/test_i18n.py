@@ -383,3 +383,20 @@ def test_python_gettext_follows_the_request_and_a_forced_locale(app):
     with app.test_request_context("/"):
         assert gettext("合計") == "合計"       # the next request, in the default language
     assert gettext("合計") == "合計"           # no request: the msgid itself
+
+
+def test_lazy_words_are_shown_in_the_language_of_the_request_they_are_shown_in(app):
+    """Labels made at import (portal.web.i18n.lazy_gettext) translate when shown, through
+    the per-request catalogue, in templates and in Python alike."""
+    from flask import render_template_string
+    from flask_babel import force_locale
+    from portal.web.labels import STATUSES
+    word = STATUSES["moved_out"]
+    with app.test_request_context("/", headers={"Cookie": "madoguchi_lang=en"}):
+        assert str(word) == "Moved out"
+        assert render_template_string("{{ w }}", w=word) == "Moved out"
+        with force_locale("ja"):
+            assert str(word) == "転出"
+    with app.test_request_context("/"):
+        assert render_template_string("{{ w }}", w=word) == "転出"
+    assert str(word) == "転出"                  # no request: the msgid itself
