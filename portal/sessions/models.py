@@ -3,10 +3,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.db import Base
-from portal.tenancy.models import Municipality
 
 
 class UserSession(Base):
@@ -27,6 +26,3 @@ class UserSession(Base):
     last_seen_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
     end_reason: Mapped[str | None] = mapped_column(String(32))
-    # Loaded with the session by its check (one statement for both): every signed-in page
-    # needs its city — enabled services, menu, branding. Never loaded lazily.
-    municipality: Mapped[Municipality] = relationship(lazy="raise")

@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import JSON, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.db import Base
+from portal.db import Base, Read
 
 
 class Municipality(Base):
@@ -32,3 +32,10 @@ class Municipality(Base):
     @property
     def enabled_services(self) -> list[str]:
         return list((self.settings or {}).get("services", []))
+
+
+class CityRead(Read):
+    """A municipality row read with the session check, for the request's pages (services,
+    menu, branding): the model's words, nothing written through it."""
+    name_in = Municipality.name_in
+    enabled_services = Municipality.enabled_services
