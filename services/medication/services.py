@@ -384,21 +384,18 @@ class VisitRead(Read):
         super().__init__(columns, rps=[], notes=[])
 
 
-def patient_notes(db: Session, resident_id: int) -> list[MedicationPatientNote]:
+def patient_notes(db: Session, resident_id: int) -> list[Read]:
     """患者特記, allergies and adverse reactions first."""
-    notes = db.scalars(scoped(MedicationPatientNote,
-                              MedicationPatientNote.resident_id == resident_id)
-                       .order_by(MedicationPatientNote.id))
+    notes = _rows(db, MedicationPatientNote, resident_id, MedicationPatientNote.id)
     return sorted(notes, key=lambda n: (n.kind not in ALLERGY_KINDS, n.kind))
 
 
 def other_records(db: Session, resident_id: int) -> tuple[list, list]:
     """OTC drugs and memos (手帳メモ, 患者等記入, かかりつけ薬剤師)."""
-    otc = db.scalars(scoped(MedicationOtcDrug, MedicationOtcDrug.resident_id == resident_id)
-                     .order_by(MedicationOtcDrug.start_date, MedicationOtcDrug.id)).all()
-    memos = db.scalars(scoped(MedicationMemo, MedicationMemo.resident_id == resident_id)
-                       .order_by(MedicationMemo.written_on, MedicationMemo.id)).all()
-    return list(otc), list(memos)
+    otc = _rows(db, MedicationOtcDrug, resident_id, MedicationOtcDrug.start_date,
+                MedicationOtcDrug.id)
+    memos = _rows(db, MedicationMemo, resident_id, MedicationMemo.written_on, MedicationMemo.id)
+    return otc, memos
 
 
 @dataclass(frozen=True)
