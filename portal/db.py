@@ -220,7 +220,8 @@ def scoped(model, *criteria):
     return select(model).where(*criteria)
 
 
-def rows_of(db: Session, model, *criteria, order_by=(), stand_in=None) -> list:
+def rows_of(db: Session, model, *criteria, order_by=(), limit: int | None = None,
+            stand_in=None) -> list:
     """The rows of `model` that match as read-only stand-ins (`Read`: the columns as plain
     attributes), for pages that only read. A Core select on the session's connection:
     building, identity-mapping and tracking ORM objects — or even the ORM's per-column
@@ -232,7 +233,8 @@ def rows_of(db: Session, model, *criteria, order_by=(), stand_in=None) -> list:
         if tenant is None:
             raise UnscopedQueryError(f"rows of {model.__name__} without a municipality")
         criteria = (*criteria, table.c.municipality_id == tenant)
-    result = db.connection().execute(select(table).where(*criteria).order_by(*order_by))
+    result = db.connection().execute(select(table).where(*criteria).order_by(*order_by)
+                                     .limit(limit))
     make = stand_in or Read
     keys = tuple(result.keys())
     return [make(dict(zip(keys, row))) for row in result]

@@ -6,7 +6,7 @@ from datetime import date
 from sqlalchemy import Enum, ForeignKey, Index, LargeBinary, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.db import Base, TenantScoped
+from portal.db import Base, Read, TenantScoped
 from portal.registry.names import KEY_SOURCES, search_key, search_keys
 
 
@@ -103,6 +103,12 @@ class Resident(TenantScoped, Base):
     @property
     def name_kana(self) -> str:
         return f"{self.family_name_kana}\u3000{self.given_name_kana}"
+
+
+class ResidentRead(Read):
+    """A resident row read for a page that only shows it (rows_of): the model's names."""
+    name = Resident.name
+    name_kana = Resident.name_kana
 
 
 @event.listens_for(Resident, "before_update")

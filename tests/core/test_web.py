@@ -88,7 +88,7 @@ def test_unexpected_error_shows_no_traceback(app, client, sign_in_as, make_city,
                                              monkeypatch):
     import portal.residents.views as views
     sign_in_as(make_resident(make_city()))
-    monkeypatch.setattr(views, "scoped", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr(views, "self_and_children", lambda *a, **k: 1 / 0)
     response = client.get("/me/")
     body = response.get_data(as_text=True)
     assert response.status_code == 500
@@ -102,7 +102,7 @@ def test_database_gone_is_a_plain_503(app, client, sign_in_as, make_city, make_r
 
     def gone(*args, **kwargs):
         raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))
-    monkeypatch.setattr(views, "scoped", gone)
+    monkeypatch.setattr(views, "self_and_children", gone)
     response = client.get("/me/")
     assert response.status_code == 503
     assert "ただいまサービスを利用できません" in response.get_data(as_text=True)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from csvrows import GOOD_ROWS, HEADER, replace, to_csv
 from portal.db import scoped
-from portal.registry.access import children_of
+from portal.registry.access import children_of, self_and_children
 from portal.registry.importer import (COLUMNS, ImportFailed, MAX_ERRORS, import_registry_csv,
                                       parse_date)
 from portal.registry.models import (GuardianLink, Household, Resident, ResidentStatus,
@@ -385,3 +385,19 @@ def test_right_after_a_bulk_import_a_guardians_children_are_read_by_index(db, ci
     assert "ix_resident_" not in found, found            # no walk through the city's residents
     assert not re.search(r"^SCAN resident\b|Seq Scan on resident", found, re.M), found
     assert re.search(r"guardian_link.*(guardian_id|Index)|guardian_id", found), found
+
+
+def test_a_residents_own_page_reads_them_and_their_children_by_primary_key(db, city):
+    """/me/ reads the resident and their children in one statement: by primary key, not
+    through the city (an `id = … OR id IN (…)` read all of its residents on PostgreSQL)."""
+    populate(db, city, 2000, seed=11)
+    with db.transaction(city.id) as s:
+        guardian = s.scalar(scoped(GuardianLink.guardian_id).order_by(GuardianLink.id).limit(1))
+        with captured(s) as seen:
+            me, children = self_and_children(s, guardian)
+        assert me.id == guardian and children
+        (statement, parameters), = seen
+        found = explained(s, statement, parameters)
+    assert "ix_resident_" not in found, found
+    assert not re.search(r"^SCAN resident\b|Seq Scan on resident", found, re.M), found
+    assert re.search(r"pk_resident|INTEGER PRIMARY KEY", found), found
