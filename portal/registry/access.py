@@ -35,11 +35,14 @@ def is_guardian_of(db: Session, guardian_id: int, child_id: int) -> bool:
                      ) is not None
 
 
-def child_of(db: Session, guardian_id: int, child_id: int) -> Resident | None:
-    """The child, if `guardian_id` is its registered guardian: one query for both."""
-    return db.scalar(scoped(Resident, Resident.id == child_id).join(
-        GuardianLink, (GuardianLink.child_id == Resident.id)
-        & (GuardianLink.guardian_id == guardian_id)))
+def child_of(db: Session, guardian_id: int, child_id: int) -> ResidentRead | None:
+    """The child, if `guardian_id` is its registered guardian: one statement for both, as
+    a row (the child's pages only show it)."""
+    linked = select(GuardianLink.child_id).where(GuardianLink.guardian_id == guardian_id,
+                                                 GuardianLink.child_id == child_id)
+    found = rows_of(db, Resident, Resident.id == child_id, Resident.id.in_(linked),
+                    stand_in=ResidentRead)
+    return found[0] if found else None
 
 
 def viewable_resident_ids(db: Session, viewer) -> set[int]:
