@@ -21,7 +21,7 @@ from portal.plugins import MenuItem, ServicePlugin
 from portal.registry.models import (GuardianLink, Household, Resident, ResidentStatus,
                                     SealRegistration, Sex, TaxRecord)
 from portal.registry.access import (child_of, children_of, guardians_of, is_guardian_of,
-                                    viewable_resident_ids)
+                                    viewable_resident, viewable_resident_ids)
 from portal.registry.search import SearchResult, find_residents, resident_search
 from portal.staff.models import Role
 from portal.tenancy.assets import city_asset
@@ -41,5 +41,5 @@ __all__ = [
     "TenantScoped", "Viewer", "across_municipalities", "child_of", "children_of", "city_asset", "guardians_of", "resident_search", "current_viewer",
     "database", "find_residents", "get_db", "is_guardian_of", "log_access", "log_listing", "record_usage",
     "resident_required",
-    "Read", "rows_of", "scoped", "signed_in_required", "staff_required", "viewable_resident_ids",
+    "Read", "rows_of", "scoped", "signed_in_required", "staff_required", "viewable_resident", "viewable_resident_ids",
 ]

@@ -87,7 +87,8 @@ def load_viewer() -> None:
     data, token = session.get("viewer"), session.get("sid")
     if not data:
         return
-    if not token or not _session_alive(token):
+    record = _live_session(token) if token else None
+    if record is None:
         was_kiosk = session.get("kiosk")
         _clear_session()
         # Say why, so nobody thinks the portal lost their work or signed them in as another;
@@ -97,28 +98,24 @@ def load_viewer() -> None:
         return
     g.viewer = Viewer(kind=data["kind"], id=data["id"], municipality_id=data["mid"],
                       name=data["name"], roles=frozenset(Role(r) for r in data["roles"]))
-    city = g.pop("session_city", None)
-    if city is not None and city.id == g.viewer.municipality_id:
-        g.municipality = city     # the viewer's city for this request (current_municipality)
+    if record.municipality.id == g.viewer.municipality_id:
+        g.municipality = record.municipality   # read with the session: current_municipality
     from portal.extensions import current_unit
     current_unit().scope_to(g.viewer.municipality_id)
 
 
-def _session_alive(token: str) -> bool:
-    """Read in the request's unit of work; the session's end or its `last_seen` are
-    deferred writes, so a page that only reads never takes a write lock for them."""
+def _live_session(token: str):
+    """The live session (with its city), read in the request's unit of work; its end or
+    its `last_seen` are deferred writes, so a page that only reads never takes a write
+    lock for them."""
     from portal.extensions import current_unit
     config = current_app.config
     work = current_unit()
-    record = find_live_session(
+    return find_live_session(
         work.session, token, idle=timedelta(minutes=config["SESSION_IDLE_MINUTES"]),
         kiosk_idle=timedelta(seconds=config["KIOSK_IDLE_SECONDS"]),
         absolute=timedelta(hours=config["SESSION_ABSOLUTE_HOURS"]),
         write=work.defer)
-    if record is None:
-        return False
-    g.session_city = record.municipality   # read with the session (one statement)
-    return True
 
 
 def current_viewer() -> Viewer | None:

@@ -19,14 +19,25 @@ def self_and_children(db: Session, resident_id: int) -> tuple[ResidentRead, list
     """The resident (None if not of the session's city) and their children as guardian,
     oldest first, in one statement, as rows for a page that only shows them. rows_of keeps
     the people to the session's city; the links are its own by the same token."""
-    # `id = me OR id IN (children)` would read the whole city on PostgreSQL (an OR with a
-    # subquery takes no index); the ids as one UNION ALL are read by primary key.
-    ids = union_all(select(literal(resident_id)),
-                    select(GuardianLink.child_id).where(GuardianLink.guardian_id == resident_id))
-    people = rows_of(db, Resident, Resident.id.in_(ids),
+    people = rows_of(db, Resident, Resident.id.in_(_self_and_children_ids(resident_id)),
                      order_by=(Resident.birth_date, Resident.id), stand_in=ResidentRead)
     me = next((p for p in people if p.id == resident_id), None)
     return me, [p for p in people if p.id != resident_id]
+
+
+def viewable_resident(db: Session, viewer, resident_id: int) -> Resident | None:
+    """The resident `resident_id` if the signed-in resident `viewer` may open their
+    records (themselves or their child), else None: one statement."""
+    return db.scalar(scoped(Resident, Resident.id == resident_id,
+                            Resident.id.in_(_self_and_children_ids(viewer.id))))
+
+
+def _self_and_children_ids(resident_id: int):
+    """The resident's id and their children's, as one UNION ALL: `id = me OR id IN
+    (children)` reads the whole city on PostgreSQL (an OR with a subquery takes no index);
+    these are read by primary key."""
+    return union_all(select(literal(resident_id)),
+                     select(GuardianLink.child_id).where(GuardianLink.guardian_id == resident_id))
 
 
 def is_guardian_of(db: Session, guardian_id: int, child_id: int) -> bool:

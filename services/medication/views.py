@@ -9,9 +9,9 @@ from datetime import date
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 
-from portal.api import (GuardianLink, Resident, Role, current_viewer, find_residents, get_db,
-                        log_access, log_listing, scoped, signed_in_required, staff_required,
-                        today_jst, viewable_resident_ids)
+from portal.api import (Resident, Role, current_viewer, find_residents, get_db, log_access,
+                        log_listing, scoped, signed_in_required, staff_required, today_jst,
+                        viewable_resident, viewable_resident_ids)
 from services.medication import services
 from services.medication.drug_master import duplicate_report
 from services.medication.forms import SearchForm
@@ -30,10 +30,7 @@ def subject(resident_id: int) -> Resident:
     """The resident whose notebook is asked for, if the viewer may open it (else 404/403)."""
     viewer, db = current_viewer(), get_db()
     if viewer.is_resident:
-        # one statement: the person, if it is the viewer or one of their children
-        mine = (Resident.id == viewer.id) | Resident.id.in_(
-            scoped(GuardianLink.child_id).where(GuardianLink.guardian_id == viewer.id))
-        return db.scalar(scoped(Resident, Resident.id == resident_id, mine)) or abort(404)
+        return viewable_resident(db, viewer, resident_id) or abort(404)
     if not viewer.has_role(*STAFF_ROLES):
         abort(403)
     return db.scalar(scoped(Resident, Resident.id == resident_id)) or abort(404)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from csvrows import GOOD_ROWS, HEADER, replace, to_csv
 from portal.db import scoped
-from portal.registry.access import children_of, self_and_children
+from portal.registry.access import children_of, self_and_children, viewable_resident
 from portal.registry.importer import (COLUMNS, ImportFailed, MAX_ERRORS, import_registry_csv,
                                       parse_date)
 from portal.registry.models import (GuardianLink, Household, Resident, ResidentStatus,
@@ -401,3 +401,23 @@ def test_a_residents_own_page_reads_them_and_their_children_by_primary_key(db, c
     assert "ix_resident_" not in found, found
     assert not re.search(r"^SCAN resident\b|Seq Scan on resident", found, re.M), found
     assert re.search(r"pk_resident|INTEGER PRIMARY KEY", found), found
+
+
+def test_a_notebook_opened_by_a_guardian_is_checked_and_read_by_primary_key(db, city):
+    """The medication pages read the person asked for with the guardian check in one
+    statement, by primary key; anyone but the viewer and their children is not found."""
+    populate(db, city, 2000, seed=11)
+    with db.transaction(city.id) as s:
+        guardian, child = s.execute(select(GuardianLink.guardian_id, GuardianLink.child_id)
+                                    .order_by(GuardianLink.id).limit(1)).one()
+        viewer = type("Viewer", (), {"id": guardian})()
+        with captured(s) as seen:
+            assert viewable_resident(s, viewer, child).id == child
+        assert viewable_resident(s, viewer, guardian).id == guardian
+        stranger = s.scalar(scoped(Resident.id).where(Resident.id.not_in(
+            [guardian, child])).limit(1))
+        assert viewable_resident(s, viewer, stranger) is None
+        (statement, parameters), = seen
+        found = explained(s, statement, parameters)
+    assert "ix_resident_" not in found, found
+    assert not re.search(r"^SCAN resident\b|Seq Scan on resident", found, re.M), found
