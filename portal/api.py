@@ -13,15 +13,15 @@ from portal.extensions import csrf, limiter
 from portal.services_host import service_enabled
 from portal.auth import (Viewer, current_viewer, resident_required, signed_in_required,
                          staff_required)
-from portal.db import Base, Read, TenantScoped, across_municipalities, rows_of, scoped
+from portal.db import Base, Read, Rows, TenantScoped, across_municipalities, rows_of, scoped
 from portal.extensions import current_unit, database, get_db
 from portal.unit_of_work import Actor, unit_of_work
 from portal.metering.services import record_usage
 from portal.plugins import MenuItem, ServicePlugin
-from portal.registry.models import (GuardianLink, Household, Resident, ResidentStatus,
-                                    SealRegistration, Sex, TaxRecord)
+from portal.registry.models import (GuardianLink, Household, Resident, ResidentRead,
+                                    ResidentStatus, SealRegistration, Sex, TaxRecord)
 from portal.registry.access import (child_of, children_of, guardians_of, is_guardian_of,
-                                    viewable_resident, viewable_resident_ids)
+                                    resident_row, viewable_resident, viewable_resident_ids)
 from portal.registry.search import SearchResult, find_residents, resident_search
 from portal.staff.models import Role
 from portal.tenancy.assets import city_asset
@@ -37,9 +37,9 @@ __all__ = [
     "CardTokenError", "CliContext", "pass_ctx", "consume_challenge", "csrf", "find_binding", "issue_challenge",
     "limiter", "parse_token", "service_enabled", "signed_data", "validators",
     "Base", "GuardianLink", "Household", "MenuItem", "Municipality", "PortalForm", "Resident",
-    "ResidentStatus", "Role", "SealRegistration", "SearchResult", "ServicePlugin", "Sex", "TaxRecord",
+    "ResidentRead", "ResidentStatus", "Role", "SealRegistration", "SearchResult", "ServicePlugin", "Sex", "TaxRecord",
     "TenantScoped", "Viewer", "across_municipalities", "child_of", "children_of", "city_asset", "guardians_of", "resident_search", "current_viewer",
     "database", "find_residents", "get_db", "is_guardian_of", "log_access", "log_listing", "record_usage",
     "resident_required",
-    "Read", "rows_of", "scoped", "signed_in_required", "staff_required", "viewable_resident", "viewable_resident_ids",
+    "Read", "Rows", "resident_row", "rows_of", "scoped", "signed_in_required", "staff_required", "viewable_resident", "viewable_resident_ids",
 ]

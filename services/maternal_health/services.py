@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any, Iterable
 
-from sqlalchemy import event
+from sqlalchemy import bindparam, event
 from sqlalchemy.orm import Session
 
-from portal.api import Resident, ResidentStatus, SearchResult, find_residents, rows_of, scoped
+from portal.api import Resident, ResidentStatus, Rows, SearchResult, find_residents, scoped
 from services.maternal_health import growth, schedule
 from services.maternal_health.models import (Amendment, BirthRecord, ChildCheckup,
                                              Immunisation, PostpartumCheck, Pregnancy,
@@ -424,15 +424,20 @@ class Handbook:
 def child_handbook(db: Session, child: Resident, today: date) -> Handbook:
     """Read as rows (the pages only read them); ordered by the indexed date, so the
     planner takes the child's index."""
-    births = rows_of(db, BirthRecord, BirthRecord.child_id == child.id,
-                     order_by=(BirthRecord.born_on.desc(), BirthRecord.id.desc()))
-    checkups = rows_of(db, ChildCheckup, ChildCheckup.child_id == child.id,
-                       order_by=(ChildCheckup.checked_on, ChildCheckup.id))
-    doses = rows_of(db, Immunisation, Immunisation.child_id == child.id,
-                    order_by=(Immunisation.given_on, Immunisation.id))
+    births = _BIRTHS(db, child_id=child.id)
+    checkups = _CHECKUPS(db, child_id=child.id)
+    doses = _DOSES(db, child_id=child.id)
     birth = births[0] if births else None
     return Handbook(child, birth, checkups, doses,
                     list(schedule_of(child.birth_date, tuple(to_doses(doses)), today)))
+
+
+_BIRTHS = Rows(BirthRecord, BirthRecord.child_id == bindparam("child_id"),
+               order_by=(BirthRecord.born_on.desc(), BirthRecord.id.desc()))
+_CHECKUPS = Rows(ChildCheckup, ChildCheckup.child_id == bindparam("child_id"),
+                 order_by=(ChildCheckup.checked_on, ChildCheckup.id))
+_DOSES = Rows(Immunisation, Immunisation.child_id == bindparam("child_id"),
+              order_by=(Immunisation.given_on, Immunisation.id))
 
 
 @lru_cache(maxsize=4096)

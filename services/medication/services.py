@@ -8,10 +8,10 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 
-from sqlalchemy import or_
+from sqlalchemy import bindparam, or_
 from sqlalchemy.orm import Session
 
-from portal.api import Read, rows_of, scoped
+from portal.api import Read, Rows, scoped
 from services.medication import jahis
 from services.medication.alerts import (MASTER_KINDS, NO_MASTER, NOT_IN_MASTER, Course,
                                         course_end, normalize)
@@ -354,26 +354,26 @@ def timeline(db: Session, resident_id: int) -> list[VisitRead]:
     them, and building, identity-mapping and tracking an ORM object for each was most of
     the timeline page's time. The stand-ins carry the models' attribute names, so views,
     templates and the alert check read either. One statement per table, as before."""
-    visits = _rows(db, MedicationVisit, resident_id, MedicationVisit.dispensed_on.desc(),
-                   MedicationVisit.id.desc(), stand_in=VisitRead)
+    visits = _VISITS(db, resident_id=resident_id)
     by_visit = {visit.id: visit for visit in visits}
     by_rp = {}
-    for rp in _rows(db, MedicationRp, resident_id, MedicationRp.position, MedicationRp.id):
+    for rp in _RPS(db, resident_id=resident_id):
         rp.drugs, rp.usage = [], None
         by_rp[rp.id] = rp
         by_visit[rp.visit_id].rps.append(rp)
-    for drug in _rows(db, MedicationDrug, resident_id, MedicationDrug.position, MedicationDrug.id):
+    for drug in _DRUGS(db, resident_id=resident_id):
         by_rp[drug.rp_id].drugs.append(drug)
-    for usage in _rows(db, MedicationUsage, resident_id, MedicationUsage.id):
+    for usage in _USAGES(db, resident_id=resident_id):
         by_rp[usage.rp_id].usage = usage
-    for note in _rows(db, MedicationVisitNote, resident_id, MedicationVisitNote.id):
+    for note in _VISIT_NOTES(db, resident_id=resident_id):
         by_visit[note.visit_id].notes.append(note)
     return visits
 
 
-def _rows(db: Session, model, resident_id: int, *order, stand_in=None) -> list:
-    return rows_of(db, model, model.resident_id == resident_id, order_by=order,
-                   stand_in=stand_in)
+def _of_resident(model, *order, stand_in=None) -> Rows:
+    """A notebook table's rows of one resident, in `order`: built once (portal.db.Rows)."""
+    return Rows(model, model.resident_id == bindparam("resident_id"), order_by=order,
+                stand_in=stand_in)
 
 
 class VisitRead(Read):
@@ -384,17 +384,27 @@ class VisitRead(Read):
         super().__init__(columns, rps=[], notes=[])
 
 
+_VISITS = _of_resident(MedicationVisit, MedicationVisit.dispensed_on.desc(),
+                       MedicationVisit.id.desc(), stand_in=VisitRead)
+_RPS = _of_resident(MedicationRp, MedicationRp.position, MedicationRp.id)
+_DRUGS = _of_resident(MedicationDrug, MedicationDrug.position, MedicationDrug.id)
+_USAGES = _of_resident(MedicationUsage, MedicationUsage.id)
+_VISIT_NOTES = _of_resident(MedicationVisitNote, MedicationVisitNote.id)
+_PATIENT_NOTES = _of_resident(MedicationPatientNote, MedicationPatientNote.id)
+_OTC = _of_resident(MedicationOtcDrug, MedicationOtcDrug.start_date, MedicationOtcDrug.id)
+_MEMOS = _of_resident(MedicationMemo, MedicationMemo.written_on, MedicationMemo.id)
+
+
 def patient_notes(db: Session, resident_id: int) -> list[Read]:
     """患者特記, allergies and adverse reactions first."""
-    notes = _rows(db, MedicationPatientNote, resident_id, MedicationPatientNote.id)
+    notes = _PATIENT_NOTES(db, resident_id=resident_id)
     return sorted(notes, key=lambda n: (n.kind not in ALLERGY_KINDS, n.kind))
 
 
 def other_records(db: Session, resident_id: int) -> tuple[list, list]:
     """OTC drugs and memos (手帳メモ, 患者等記入, かかりつけ薬剤師)."""
-    otc = _rows(db, MedicationOtcDrug, resident_id, MedicationOtcDrug.start_date,
-                MedicationOtcDrug.id)
-    memos = _rows(db, MedicationMemo, resident_id, MedicationMemo.written_on, MedicationMemo.id)
+    otc = _OTC(db, resident_id=resident_id)
+    memos = _MEMOS(db, resident_id=resident_id)
     return otc, memos
 
 

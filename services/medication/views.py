@@ -9,9 +9,9 @@ from datetime import date
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 
-from portal.api import (Resident, Role, current_viewer, find_residents, get_db, log_access,
-                        log_listing, scoped, signed_in_required, staff_required, today_jst,
-                        viewable_resident, viewable_resident_ids)
+from portal.api import (Resident, ResidentRead, Role, current_viewer, find_residents, get_db,
+                        log_access, log_listing, resident_row, scoped, signed_in_required,
+                        staff_required, today_jst, viewable_resident, viewable_resident_ids)
 from services.medication import services
 from services.medication.drug_master import duplicate_report
 from services.medication.forms import SearchForm
@@ -26,14 +26,15 @@ UNCHECKED_SHOWN = 30  # pairs the alert page names one by one; the rest are coun
 bp.context_processor(template_labels)
 
 
-def subject(resident_id: int) -> Resident:
-    """The resident whose notebook is asked for, if the viewer may open it (else 404/403)."""
+def subject(resident_id: int) -> ResidentRead:
+    """The resident whose notebook is asked for, if the viewer may open it (else 404/403),
+    as a row: the pages show it and write nothing through it."""
     viewer, db = current_viewer(), get_db()
     if viewer.is_resident:
         return viewable_resident(db, viewer, resident_id) or abort(404)
     if not viewer.has_role(*STAFF_ROLES):
         abort(403)
-    return db.scalar(scoped(Resident, Resident.id == resident_id)) or abort(404)
+    return resident_row(db, resident_id) or abort(404)
 
 
 def purpose(person: Resident, doing: str) -> str:

@@ -1,10 +1,10 @@
 """Municipality codes, and the scope that keeps one city's rows away from another."""
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
-from portal.db import (CrossTenantWriteError, UnscopedQueryError, across_municipalities,
+from portal.db import (CrossTenantWriteError, Rows, UnscopedQueryError, across_municipalities,
                        rows_of, scoped)
-from portal.registry.models import Resident
+from portal.registry.models import Resident, ResidentRead
 from portal.tenancy.services import InvalidMunicipalityCode, check_digit, validate_code
 
 
@@ -65,6 +65,28 @@ def test_rows_read_for_a_page_are_the_sessions_city_only(db, make_city, make_res
     with pytest.raises(UnscopedQueryError):
         with db.transaction() as s:
             rows_of(s, Resident)
+
+
+# Built once, as the pages' reads are (at import), and used by sessions of either city.
+_BY_FAMILY = Rows(Resident, Resident.family_name == bindparam("family"),
+                  order_by=(Resident.id,), stand_in=ResidentRead)
+
+
+def test_rows_built_once_read_the_calling_sessions_city_only(db, make_city, make_resident):
+    """Rows fills the city from each session it is called with, never from the first."""
+    nankoku, konan = make_city("392049", "南国市"), make_city("392111", "香南市")
+    mine = [make_resident(nankoku, family="山田", given=g) for g in ("一郎", "二郎")]
+    theirs = make_resident(konan, family="山田", given="三郎")
+    with db.transaction(nankoku.id) as s:
+        found = _BY_FAMILY(s, family="山田")
+        assert [r.id for r in found] == [p.id for p in mine]
+        assert found[0].name == "山田\u3000一郎" and isinstance(found[0], ResidentRead)
+    with db.transaction(konan.id) as s:
+        assert [r.id for r in _BY_FAMILY(s, family="山田")] == [theirs.id]
+        assert _BY_FAMILY(s, family="南国") == []
+    with pytest.raises(UnscopedQueryError):
+        with db.transaction() as s:
+            _BY_FAMILY(s, family="山田")
 
 
 def test_deliberate_cross_city_aggregate(db, make_city, make_resident):
