@@ -18,6 +18,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cached_property, lru_cache
 
 STRUCTURED_KINDS = {"3", "4"}  # 厚労省コード, YJコード
 MASTER_KINDS = {"2", "6"}      # レセプト電算コード, HOTコード: need the drug code master
@@ -29,8 +30,10 @@ SAME_INGREDIENT, SAME_CLASS, SAME_DRUG = "same_ingredient", "same_class", "same_
 NO_MASTER, NOT_IN_MASTER, NO_CODE = "no_master", "not_in_master", "no_code"
 
 
+@lru_cache(maxsize=8192)
 def normalize(text: str) -> str:
-    """Fold half-width kana, full-width letters and spaces so names compare as read."""
+    """Fold half-width kana, full-width letters and spaces so names compare as read.
+    Kept per worker: a notebook's pairs compare the same few names over and over."""
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text or "")).casefold()
 
 
@@ -51,10 +54,11 @@ class Course:
     mapped_code: str = ""  # the 薬価基準収載医薬品コード the drug master gives `code`
     unmapped: str = ""     # why a code of MASTER_KINDS has none: NO_MASTER, NOT_IN_MASTER
 
-    @property
+    @cached_property
     def structured_code(self) -> str | None:
         """The code that carries ingredient and class: its own YJ / 厚労省 code, else the
-        one the drug master maps its レセ電 or HOT code to."""
+        one the drug master maps its レセ電 or HOT code to. Worked out once per course: a
+        course is compared with every course it overlaps."""
         code = self.code.strip().upper()
         if self.code_kind in STRUCTURED_KINDS and STRUCTURED_CODE.fullmatch(code):
             return code

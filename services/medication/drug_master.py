@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import and_, delete, select
+from sqlalchemy import and_, bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from services.medication.alerts import MASTER_KINDS, AlertReport, find_duplicates
@@ -102,17 +102,23 @@ def code_map(db: Session, wanted: set[tuple[str, str]]) -> CodeMap:
     whatever the number of drugs: each version row, joined to its codes among those asked
     (a master with none of them still answers, with NULLs)."""
     codes = sorted({code for kind, code in wanted if kind in MASTER_KINDS})
-    v, c = MedicationMasterVersion, MedicationMasterCode
-    query = (select(v.source, v.file_name, v.version_date, c.code_kind, c.code, c.structured_code)
-             .outerjoin(c, and_(c.source == v.source, c.code.in_(codes)))
-             .order_by(v.source))
     result = CodeMap()
-    for source, file_name, version_date, kind, code, structured in db.execute(query):
+    for source, file_name, version_date, kind, code, structured in db.connection().execute(
+            _VERSIONS_WITH_CODES, {"codes": codes}):
         if not result.versions or result.versions[-1].source != source:
             result.versions.append(LoadedVersion(source, file_name, version_date))
         if code is not None and (kind, code) in wanted:
             result.found[source, kind, code] = structured
     return result
+
+
+# Built once: every notebook page runs it (the masters are shared by all cities).
+_V, _C = MedicationMasterVersion.__table__.c, MedicationMasterCode.__table__.c
+_VERSIONS_WITH_CODES = (
+    select(_V.source, _V.file_name, _V.version_date, _C.code_kind, _C.code, _C.structured_code)
+    .outerjoin(MedicationMasterCode.__table__,
+               and_(_C.source == _V.source, _C.code.in_(bindparam("codes", expanding=True))))
+    .order_by(_V.source))
 
 
 def duplicate_report(db: Session, items: list[Dispensed]) -> tuple[AlertReport, CodeMap]:
