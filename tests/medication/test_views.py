@@ -262,6 +262,16 @@ def test_current_history_and_search(client, imported):
     assert "ムコスタ錠100mg" in by_pharmacy
 
 
+@pytest.mark.parametrize("page", ["/", "/current", "/drugs?key=4-2171022F1022",
+                                  "/search?q=ロキソニン"])
+def test_each_page_listing_drugs_names_the_dosage_form(client, imported, page):
+    """The usage record's 剤型 (here 内服) beside the usage, on every page that lists drugs
+    through the shared drug line. It needs the pages' labels: imported without them, the
+    line showed no dosage form on three of these four pages."""
+    body = client.get(f"{BASE}/people/{imported.id}{page}").get_data(as_text=True)
+    assert "［内服］" in body
+
+
 def test_search_wildcards_are_characters(client, imported):
     """% and _ used to match everything: q=% listed every drug of the notebook."""
     for query in ("%", "_", "%%", "錠%"):
