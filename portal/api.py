@@ -27,6 +27,7 @@ from portal.staff.models import Role
 from portal.tenancy.assets import city_asset
 from portal.tenancy.models import Municipality
 from portal.web.forms import PortalForm
+from portal.web.fragments import Fragment
 
 __all__ = [
     "Actor", "current_unit", "unit_of_work",
@@ -41,5 +42,5 @@ __all__ = [
     "TenantScoped", "Viewer", "across_municipalities", "child_of", "children_of", "city_asset", "guardians_of", "resident_search", "current_viewer",
     "database", "find_residents", "get_db", "is_guardian_of", "log_access", "log_listing", "record_usage",
     "resident_required",
-    "Read", "Rows", "resident_row", "rows_of", "scoped", "signed_in_required", "staff_required", "viewable_resident", "viewable_resident_ids",
+    "Fragment", "Read", "Rows", "resident_row", "rows_of", "scoped", "signed_in_required", "staff_required", "viewable_resident", "viewable_resident_ids",
 ]

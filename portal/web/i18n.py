@@ -22,14 +22,17 @@ def init_app(app: Flask) -> None:
 
     from flask_babel import get_locale
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
-    app.context_processor(_gettext_for_this_render)
+    app.context_processor(gettext_callables)
 
 
-def _gettext_for_this_render() -> dict:
-    """Flask-Babel's template callables look up the request's context, domain, locale and
-    catalogue again for every string (about 100× the cost of the string itself, measured
-    in bench/i18n.py). The catalogue is looked up once per render instead; context
-    variables take precedence over the environment's globals."""
+def gettext_callables() -> dict:
+    """The template callables (_, gettext, ngettext, pgettext) of the request's language.
+
+    Flask-Babel's look up the request's context, domain, locale and catalogue again for
+    every string (about 100× the cost of the string itself, measured in bench/i18n.py).
+    These look the catalogue up once per render: a context processor of every page
+    (context variables take precedence over the environment's globals), and given to a
+    template rendered from the environment directly (portal.web.fragments)."""
     from jinja2.ext import _make_new_gettext, _make_new_ngettext, _make_new_pgettext
     translations = _translations()
     gettext = _make_new_gettext(translations.ugettext)

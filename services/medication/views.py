@@ -8,10 +8,12 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
+from markupsafe import Markup
 
-from portal.api import (Resident, ResidentRead, Role, current_viewer, find_residents, get_db,
-                        log_access, log_listing, resident_row, scoped, signed_in_required,
-                        staff_required, today_jst, viewable_resident, viewable_resident_ids)
+from portal.api import (Fragment, Resident, ResidentRead, Role, current_viewer, find_residents,
+                        get_db, log_access, log_listing, resident_row, scoped,
+                        signed_in_required, staff_required, today_jst, viewable_resident,
+                        viewable_resident_ids)
 from services.medication import services
 from services.medication.drug_master import duplicate_report
 from services.medication.forms import SearchForm
@@ -90,7 +92,17 @@ def timeline(resident_id: int):
     report, _codes = duplicate_report(db, services.dispensed_in(visits))
     logged_read(person, "timeline")
     return render_template("medication/timeline.html", person=person, visits=visits,
-                           notes=notes, otc=otc, memos=memos, alert_count=len(report.alerts))
+                           notes=notes, otc=otc, memos=memos, alert_count=len(report.alerts),
+                           visits_html=visits_html)
+
+
+# A notebook is read far more often than a pharmacy adds to it, and its visits were most
+# of the timeline page's rendering: kept per worker, keyed by every visit row in full.
+_VISITS = Fragment("medication/_visits.html", size=1024)
+
+
+def visits_html(visits: list) -> Markup:
+    return _VISITS.render({"visits": visits}, lambda: {"visits": visits, **template_labels()})
 
 
 @bp.get("/people/<int:resident_id>/current")

@@ -7,7 +7,7 @@ import subprocess
 from datetime import date
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from portal.metering.models import UsageEvent
 from portal.registry.models import GuardianLink, Sex
@@ -270,6 +270,26 @@ def test_each_page_listing_drugs_names_the_dosage_form(client, imported, page):
     line showed no dosage form on three of these four pages."""
     body = client.get(f"{BASE}/people/{imported.id}{page}").get_data(as_text=True)
     assert "［内服］" in body
+
+
+def test_the_kept_timeline_follows_the_notebook_and_the_language(client, db, city, imported):
+    """The visits are kept rendered per worker (portal.web.fragments), keyed by every row
+    in full: a visit added since, a row changed in place, or the other language is never
+    answered with what was kept."""
+    page = f"{BASE}/people/{imported.id}/"
+    assert "ノルバスク錠5mg" in client.get(page).get_data(as_text=True)
+    assert post_import(client, imported.id, text=HANAKO_EXAMPLE).status_code == 200
+    added = client.get(page).get_data(as_text=True)
+    assert "ｺﾘｵﾊﾟﾝｶﾌﾟｾﾙ5mg" in added and "ノルバスク錠5mg" in added
+    with db.transaction(city.id) as s:
+        s.execute(update(m.MedicationDrug).where(m.MedicationDrug.name == "ノルバスク錠5mg")
+                  .values(name="ノルバスク錠2.5mg"))
+    changed = client.get(page).get_data(as_text=True)
+    assert "ノルバスク錠2.5mg" in changed and "ノルバスク錠5mg" not in changed
+    assert "<dt>薬剤師</dt>" in changed
+    assert client.get("/lang/en?next=/").status_code == 302
+    english = client.get(page).get_data(as_text=True)
+    assert "<dt>Pharmacist</dt>" in english and "<dt>薬剤師</dt>" not in english
 
 
 def test_search_wildcards_are_characters(client, imported):
