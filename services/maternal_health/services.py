@@ -419,6 +419,7 @@ class Handbook:
     checkups: list[ChildCheckup]
     immunisations: list[Immunisation]
     schedule: list[schedule.VaccineStatus]
+    today: date | None = None          # the day the schedule was worked out for
 
 
 def child_handbook(db: Session, child: Resident, today: date) -> Handbook:
@@ -429,7 +430,7 @@ def child_handbook(db: Session, child: Resident, today: date) -> Handbook:
     doses = _DOSES(db, child_id=child.id)
     birth = births[0] if births else None
     return Handbook(child, birth, checkups, doses,
-                    list(schedule_of(child.birth_date, tuple(to_doses(doses)), today)))
+                    list(schedule_of(child.birth_date, tuple(to_doses(doses)), today)), today)
 
 
 _BIRTHS = Rows(BirthRecord, BirthRecord.child_id == bindparam("child_id"),

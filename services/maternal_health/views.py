@@ -7,12 +7,14 @@ from functools import lru_cache
 
 from flask import Blueprint, abort, current_app, redirect, url_for
 from flask_babel import get_locale
+from markupsafe import Markup
 from portal.web.i18n import gettext as _, ngettext
 
-from portal.api import (Role, child_of, current_viewer, get_db, log_access,
+from portal.api import (Fragment, Role, child_of, current_viewer, get_db, log_access,
                         signed_in_required, today_jst)
 from services.maternal_health import growth, schedule
-from services.maternal_health.services import find_resident, growth_points
+from services.maternal_health.services import (CHECKUP_OCCASIONS, RECORD_TYPES, find_resident,
+                                               growth_points)
 
 bp = Blueprint("maternal_health", __name__, template_folder="templates",
                static_folder="static", static_url_path="/static")
@@ -79,6 +81,24 @@ def tr_args(args: dict) -> dict:
 
 
 SEX_WORDS = {"male": "男の子", "female": "女の子"}
+
+# A child's checkups, charts and immunisations, as the guardian's page and the nurse's
+# record page show them: read far more often than written, and most of their rendering.
+# Kept per worker, keyed by every record in full, the day (the schedule's statuses) and
+# who reads (a nurse's copy has amend links).
+_SECTIONS = Fragment("maternal_health/_child_sections.html", size=256)
+
+
+def child_sections(book, staff: bool) -> Markup:
+    """The handbook's sections of `book`. The child counts by id, birth date and sex: all
+    the sections show of it (ages, the charts' reference curves, the schedule)."""
+    child = book.child
+    inputs = {"child": (child.id, child.birth_date, child.sex), "birth": book.birth,
+              "checkups": book.checkups, "immunisations": book.immunisations,
+              "today": book.today, "staff": staff}
+    return _SECTIONS.render(inputs, lambda: {
+        "book": book, "charts": charts_for(book), "schedule": schedule_rows(book),
+        "occasions": dict(CHECKUP_OCCASIONS), "types": RECORD_TYPES, "staff": staff})
 
 
 def charts_for(book) -> list[dict]:

@@ -8,9 +8,9 @@ from flask import Response, render_template
 
 from portal.api import children_of, current_viewer, get_db, log_access, signed_in_required
 from services.maternal_health import export
-from services.maternal_health.services import (CHECKUP_OCCASIONS, RECORD_TYPES, child_handbook,
-                                               mother_records, pregnancy_timeline)
-from services.maternal_health.views import bp, charts_for, child_for_viewer, schedule_rows, today
+from services.maternal_health.services import (child_handbook, mother_records,
+                                               pregnancy_timeline)
+from services.maternal_health.views import bp, child_for_viewer, child_sections, today
 
 
 def my_handbook():
@@ -33,11 +33,8 @@ def child_page(child_id: int):
     child = child_for_viewer(child_id, "母子健康手帳の閲覧（保護者・保健師）", "maternal_health.child")
     db = get_db()
     book = child_handbook(db, child, today())
-    return render_template("maternal_health/child.html", book=book, child=child,
-                           charts=charts_for(book),
-                           schedule=schedule_rows(book),
-                           occasions=dict(CHECKUP_OCCASIONS), types=RECORD_TYPES,
-                           today=today())
+    return render_template("maternal_health/child.html", child=child, today=book.today,
+                           sections=child_sections(book, staff=False))
 
 
 @bp.get("/children/<int:child_id>/handbook.pdf")

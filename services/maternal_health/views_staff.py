@@ -14,11 +14,10 @@ from portal.api import (Role, Sex, current_viewer, get_db, guardians_of, log_acc
 from services.maternal_health.forms import SearchForm, form_class
 from services.maternal_health.models import Pregnancy
 from services.maternal_health.services import (
-    CHECKUP_OCCASIONS, CHILD_RECORDS, MOTHER_RECORDS, RECORD_TYPES, Author, LikelyDuplicate,
+    CHILD_RECORDS, MOTHER_RECORDS, RECORD_TYPES, Author, LikelyDuplicate,
     RecordRefused, amend_record, amendments_for, child_handbook, create_record, find_record,
     find_resident, mother_records, search_residents, worklist)
-from services.maternal_health.views import (bp, charts_for, display_value, schedule_rows,
-                                             today, tr_args)
+from services.maternal_health.views import bp, child_sections, display_value, today, tr_args
 
 HEALTH = Role.HEALTH_STAFF
 SEARCH_LIMIT = 50
@@ -61,9 +60,7 @@ def staff_resident(resident_id: int):
     return render_template(
         "maternal_health/staff_resident.html", person=person, book=book, records=records,
         guardians=guardians, history=history, shows_child=shows_child,
-        charts=charts_for(book) if shows_child else [],
-        schedule=schedule_rows(book) if shows_child else [],
-        occasions=dict(CHECKUP_OCCASIONS), types=RECORD_TYPES,
+        sections=child_sections(book, staff=True) if shows_child else "", types=RECORD_TYPES,
         mother_kinds=MOTHER_RECORDS, child_kinds=CHILD_RECORDS,
         field_labels=_field_labels())
 

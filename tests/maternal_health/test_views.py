@@ -317,6 +317,38 @@ def test_guardian_sees_checkups_charts_and_schedule_and_the_read_is_logged(
     assert reads and reads[0].actor_id == family["mother"].id
 
 
+def test_the_kept_handbook_sections_follow_the_records_the_reader_and_the_day(
+        app, nurse_client, family, sign_in_as, db):
+    """The sections are kept rendered per worker (child_sections), keyed by every record
+    in full, the day and who reads: an amended value, a new record, the nurse's copy with
+    its amend links, another day's schedule and the other language are never answered
+    with what was kept for another. (One test client: it signs in as each in turn.)"""
+    child = family["child"]
+    new_checkup(nurse_client, child, weight_kg="6.5")
+    mother, page = sign_in_as(family["mother"]), f"{BASE}/children/{child.id}"
+    first = mother.get(page).get_data(as_text=True)
+    assert "6.5 kg" in first and "/amend" not in first
+    nurse_page = sign_in_as(family["nurse"]).get(f"{BASE}/staff/residents/{child.id}")
+    assert "/amend" in nurse_page.get_data(as_text=True)
+    with db.transaction(family["city"].id) as s:      # a correction, the row changed in place
+        s.scalar(select(ChildCheckup)).weight_kg = 6.8
+    amended = sign_in_as(family["mother"]).get(page).get_data(as_text=True)
+    assert "6.8 kg" in amended and "6.5 kg" not in amended
+    added = sign_in_as(family["nurse"]).post(
+        f"{BASE}/staff/residents/{child.id}/records/immunisation/new",
+        data={"vaccine": "bcg", "dose_number": "1", "given_on": "2024-11-01", "lot": "BCG-77",
+              "facility": "香南医院"})
+    assert added.status_code == 302
+    mother = sign_in_as(family["mother"])
+    assert "BCG-77" in mother.get(page).get_data(as_text=True)
+    overdue = mother.get(page).get_data(as_text=True).count("mh-status overdue")
+    app.config["MATERNAL_HEALTH_TODAY"] = "2024-07-01"          # the schedule of another day
+    assert mother.get(page).get_data(as_text=True).count("mh-status overdue") != overdue
+    assert mother.get("/lang/en?next=/").status_code == 302
+    english = mother.get(page).get_data(as_text=True)
+    assert '<h2 id="immunisation-h">Immunisation</h2>' in english and "予防接種" not in english
+
+
 def test_family_export_pdf_embeds_the_japanese_font(nurse_client, family, sign_in_as, tmp_path):
     new_checkup(nurse_client, family["child"])
     response = sign_in_as(family["mother"]).get(f"{BASE}/children/{family['child'].id}/handbook.pdf")
