@@ -13,7 +13,8 @@ from portal.extensions import csrf, limiter
 from portal.services_host import service_enabled
 from portal.auth import (Viewer, current_viewer, resident_required, signed_in_required,
                          staff_required)
-from portal.db import Base, Read, Rows, TenantScoped, across_municipalities, rows_of, scoped
+from portal.db import (Base, Read, Rows, TenantScoped, across_municipalities, rows_of, scoped,
+                       tenant_of)
 from portal.extensions import current_unit, database, get_db
 from portal.unit_of_work import Actor, unit_of_work
 from portal.metering.services import record_usage
@@ -42,5 +43,5 @@ __all__ = [
     "TenantScoped", "Viewer", "across_municipalities", "child_of", "children_of", "city_asset", "guardians_of", "resident_search", "current_viewer",
     "database", "find_residents", "get_db", "is_guardian_of", "log_access", "log_listing", "record_usage",
     "resident_required",
-    "Fragment", "Read", "Rows", "resident_row", "rows_of", "scoped", "signed_in_required", "staff_required", "viewable_resident", "viewable_resident_ids",
+    "Fragment", "Read", "Rows", "resident_row", "rows_of", "scoped", "signed_in_required", "staff_required", "tenant_of", "viewable_resident", "viewable_resident_ids",
 ]

@@ -230,7 +230,7 @@ def rows_of(db: Session, model, *criteria, order_by=(), limit: int | None = None
     For a read whose shape never changes, `Rows` builds the statement once."""
     table = model.__table__
     if issubclass(model, TenantScoped):
-        criteria = (*criteria, table.c.municipality_id == _tenant_of(db, model))
+        criteria = (*criteria, table.c.municipality_id == tenant_of(db, model.__name__))
     statement = select(table).where(*criteria).order_by(*order_by).limit(limit)
     return _stand_ins(db.connection().execute(statement), stand_in or Read)
 
@@ -260,14 +260,16 @@ class Rows:
 
     def __call__(self, db: Session, **values) -> list:
         if self.scoped:
-            values[self.TENANT] = _tenant_of(db, self.model)
+            values[self.TENANT] = tenant_of(db, self.model.__name__)
         return _stand_ins(db.connection().execute(self.statement, values), self.stand_in)
 
 
-def _tenant_of(db: Session, model) -> int:
+def tenant_of(db: Session, reading: str) -> int:
+    """The session's city, for a Core read that adds its criterion itself; refused (like
+    an unscoped ORM query) in a session without one."""
     tenant = db.info.get("municipality_id")
     if tenant is None:
-        raise UnscopedQueryError(f"rows of {model.__name__} without a municipality")
+        raise UnscopedQueryError(f"rows of {reading} without a municipality")
     return tenant
 
 
