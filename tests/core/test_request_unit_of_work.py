@@ -169,13 +169,14 @@ def test_child_page_statement_budget(client, sign_in_as, family, statements):
 
 def test_medication_timeline_statement_budget(client, sign_in_as, family, statements):
     """The notebook's timeline: the session with its city, the person (the viewer or
-    their child, one statement), visits, RPs, drugs, usages, visit notes, patient notes,
-    OTC drugs, memos, the drug master — at most 11 besides the access-log insert."""
+    their child, one statement), the visits with their RPs, usages and drugs (one joined
+    statement), visit notes, patient notes, OTC drugs, memos, the drug master — at most 8
+    besides the access-log insert."""
     path = visit(client, sign_in_as, family, "mother")[5]
     statements.clear()
     assert client.get(path).status_code == 200
     reads = [s for s in queries(statements) if not s.upper().startswith("INSERT INTO ACCESS_LOG")]
-    assert len(reads) <= 11, "\n".join(r[:150] for r in reads)
+    assert len(reads) <= 8, "\n".join(r[:150] for r in reads)
 
 
 @pytest.mark.parametrize("who", ["mother", "staff"])
