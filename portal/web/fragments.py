@@ -5,8 +5,9 @@ A fragment is keyed by the page's language and by the records it shows, frozen w
 (every column of every row): a changed, added or removed record is a different key, so
 nothing needs invalidating and nothing stale can be shown, and the same HTML is only ever
 served for the same records. It is rendered from the Jinja environment with the context
-it is given and nothing of the request (no CSRF token, no nonce, no viewer), so a kept
-fragment cannot carry one request's secrets into another's page. Like the growth charts,
+it is given, not through Flask's render_template: no request, session, g, viewer or nonce
+is in it, and the CSRF token's global is replaced by one that refuses, so a kept fragment
+cannot carry one request's secrets into another's page. Like the growth charts,
 what is kept stays in the worker's memory, bounded, and goes with the worker.
 """
 from __future__ import annotations
@@ -42,11 +43,15 @@ class Fragment:
         html = self._kept.get(key)
         if html is None:
             html = Markup(current_app.jinja_env.get_template(self.template).render(
-                {**context(), **gettext_callables()}))
+                {**context(), **gettext_callables(), "csrf_token": _no_csrf_token}))
             if len(self._kept) >= self.size:   # a worker's memory is bounded; start again
                 self._kept.clear()
             self._kept[key] = html
         return html
+
+
+def _no_csrf_token():
+    raise RuntimeError("a kept fragment cannot hold a CSRF token: it is served to others")
 
 
 def frozen(value: Any):

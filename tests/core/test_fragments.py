@@ -56,3 +56,17 @@ def test_an_orm_object_cannot_be_a_key():
         frozen({"child": Resident(family_name="高知")})
     with pytest.raises(TypeError):
         frozen([object()])
+
+
+def test_a_kept_fragment_refuses_a_csrf_token(app, monkeypatch):
+    """A form's token in a kept fragment would be served to the next reader: refused,
+    where a page rendered for its own request has one."""
+    from flask import render_template_string
+    from portal.web.fragments import Fragment
+    form = "<input name=csrf_token value='{{ csrf_token() }}'>"
+    monkeypatch.setattr(app.jinja_env, "get_template",
+                        lambda name: app.jinja_env.from_string(form))
+    with app.test_request_context("/"):
+        assert "value='" in render_template_string(form)
+        with pytest.raises(RuntimeError):
+            Fragment("a form").render({"n": 1}, lambda: {})
