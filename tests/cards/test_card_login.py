@@ -228,6 +228,22 @@ def test_bad_signature(card_client, issue_card, hanako):
     refused(card_client.post("/auth/card", token), "SignatureInvalid")
 
 
+def test_a_refused_token_uses_up_its_nonce_and_is_recorded(card_client, issue_card, hanako, db):
+    """The challenge is taken before the token is checked, and a refusal is an answer, not a
+    failure: the request commits the nonce used up together with the refused attempt."""
+    from portal.audit.auth_events import AuthEvent
+    from portal.cards.models import LoginChallenge
+    card = issue_card()
+    nonce = card_client.challenge()
+    token = login_token(card, nonce)
+    token["signature"] = b64(b"\x00" * len(base64.b64decode(token["signature"])))
+    refused(card_client.post("/auth/card", token), "SignatureInvalid")
+    with db.transaction() as s:
+        assert s.scalar(select(LoginChallenge.consumed_at).where(LoginChallenge.nonce == nonce))
+        assert s.execute(select(AuthEvent.method, AuthEvent.outcome, AuthEvent.reason)).all() == [
+            ("card", "refused", "SignatureInvalid")]
+
+
 @pytest.mark.parametrize("mangle", [
     lambda t: {"format": "web-eid:1.0", **{k: v for k, v in t.items() if k != "format"}},
     lambda t: {**t, "certificate": "not base64!"},
