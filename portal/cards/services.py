@@ -141,9 +141,10 @@ _BY_CERTIFICATE = (_BINDING.c.issuer == bindparam("issuer"), _BINDING.c.serial =
                    _BINDING.c.fingerprint_sha256 == bindparam("fingerprint"),
                    _BINDING.c.revoked_at.is_(None))
 _FIND_BINDING = across_municipalities(select(CardBinding).where(*_BY_CERTIFICATE))
-# What a sign-in needs of the resident, read with the binding, in the binding's city.
+# What a sign-in needs of the resident, read with the binding, in the binding's city (the
+# join's city condition is the scope the ORM's tenant criterion gave the resident's read).
 _RESIDENT_COLUMNS = ("id", "municipality_id", "status", "family_name", "given_name")
-_BOUND_ACCOUNT = (
+_BOUND_ACCOUNT = across_municipalities(
     select(_BINDING, *(_RESIDENT.c[name].label("person_" + name) for name in _RESIDENT_COLUMNS))
     .outerjoin(_RESIDENT, (_RESIDENT.c.id == _BINDING.c.resident_id)
                & (_RESIDENT.c.municipality_id == _BINDING.c.municipality_id))

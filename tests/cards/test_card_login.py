@@ -11,7 +11,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from portal.cards.models import CardBinding
-from portal.registry.models import Sex
+from portal.registry.models import Resident, ResidentStatus, Sex
 from portal.sessions.models import UserSession
 from tests.cards.conftest import (CardClient, b64, csrf_token, enroll_token, enrolled,
                                   login_token, refresh_crls)
@@ -66,6 +66,17 @@ def test_new_session_id_at_sign_in(card_client, client, issue_card, hanako, db):
     with db.transaction() as s:
         sessions = s.scalars(select(UserSession).order_by(UserSession.id)).all()
     assert [x.end_reason for x in sessions] == ["logout", None]
+
+
+@pytest.mark.parametrize("status", [ResidentStatus.MOVED_OUT, ResidentStatus.DECEASED])
+def test_a_bound_card_of_a_resident_no_longer_registered_is_refused(app, card_client, issue_card,
+                                                                     hanako, db, city, status):
+    card = issue_card()
+    enrolled(app, card)
+    with db.transaction(city.id) as s:
+        s.get(Resident, hanako.id).status = status
+    body = refused(card_client.login(card), "EnrollmentRefused", 409)
+    assert "住民登録が有効ではない" in body["message"]
 
 
 @contextmanager
