@@ -9,7 +9,7 @@ from pathlib import Path
 
 from cryptography import x509
 from flask import Flask, current_app
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from portal.cards.errors import CardTokenError, NonceInvalid
@@ -18,8 +18,9 @@ from portal.cards.ocsp import OcspClient
 from portal.cards.revocation import CrlStore, RevocationSources, crl_keys
 from portal.cards.validation import (AUTH_POLICY_OID, SIGNING_POLICY_OID, TokenValidator,
                                      ValidatedCertificate)
-from portal.db import across_municipalities
-from portal.registry.models import Resident, ResidentStatus, Sex
+from portal.db import Read, across_municipalities
+from portal.registry.models import Resident, ResidentRead, ResidentStatus, Sex
+from portal.unit_of_work import write_now
 
 NONCE_LIFETIME = timedelta(minutes=5)
 
@@ -39,16 +40,24 @@ def issue_challenge(db: Session, binding: str, purpose: str) -> LoginChallenge:
     return challenge
 
 
+# Built once: the ORM's bulk UPDATE (its criteria coerced anew, its session synchronised)
+# cost more than the statement's round trip, on every login.
+_CHALLENGE = LoginChallenge.__table__
+_CONSUME = update(_CHALLENGE).where(
+    _CHALLENGE.c.nonce == bindparam("b_nonce"),
+    _CHALLENGE.c.session_binding == bindparam("b_binding"),
+    _CHALLENGE.c.purpose == bindparam("b_purpose"), _CHALLENGE.c.consumed_at.is_(None),
+    _CHALLENGE.c.expires_at > bindparam("now")).values(consumed_at=bindparam("now"))
+
+
 def consume_challenge(db: Session, nonce: str | None, binding: str | None, purpose: str) -> None:
     """Take the nonce exactly once: one UPDATE guarded on 'unused, unexpired, this session',
-    so of any number of concurrent posts only one sees a row change."""
+    so of any number of concurrent posts only one sees a row change. It is written in the
+    caller's transaction: a refusal that follows commits with it (the nonce stays used)."""
     if not nonce or not binding:
         raise NonceInvalid("no challenge in this session")
-    now = utcnow()
-    result = db.execute(update(LoginChallenge).where(
-        LoginChallenge.nonce == nonce, LoginChallenge.session_binding == binding,
-        LoginChallenge.purpose == purpose, LoginChallenge.consumed_at.is_(None),
-        LoginChallenge.expires_at > now).values(consumed_at=now))
+    result = write_now(db, _CONSUME, {"b_nonce": nonce, "b_binding": binding,
+                                      "b_purpose": purpose, "now": utcnow()})
     if result.rowcount != 1:
         raise NonceInvalid(f"nonce {nonce[:8]}… unknown, used, expired or of another session")
 
@@ -126,11 +135,42 @@ def revoked_since_sign_in(reference: dict, app: Flask | None = None) -> bool:
 
 # -- bindings and enrollment ----------------------------------------------------------------
 
+_BINDING, _RESIDENT = CardBinding.__table__, Resident.__table__
+# Built once, bound per login: coercing the criteria anew cost more than the lookup.
+_BY_CERTIFICATE = (_BINDING.c.issuer == bindparam("issuer"), _BINDING.c.serial == bindparam("serial"),
+                   _BINDING.c.fingerprint_sha256 == bindparam("fingerprint"),
+                   _BINDING.c.revoked_at.is_(None))
+_FIND_BINDING = across_municipalities(select(CardBinding).where(*_BY_CERTIFICATE))
+# What a sign-in needs of the resident, read with the binding, in the binding's city (the
+# join's city condition is the scope the ORM's tenant criterion gave the resident's read).
+_RESIDENT_COLUMNS = ("id", "municipality_id", "status", "family_name", "given_name")
+_BOUND_ACCOUNT = across_municipalities(
+    select(_BINDING, *(_RESIDENT.c[name].label("person_" + name) for name in _RESIDENT_COLUMNS))
+    .outerjoin(_RESIDENT, (_RESIDENT.c.id == _BINDING.c.resident_id)
+               & (_RESIDENT.c.municipality_id == _BINDING.c.municipality_id))
+    .where(*_BY_CERTIFICATE))
+
+
+def _certificate(cert: ValidatedCertificate) -> dict:
+    return {"issuer": cert.issuer_name, "serial": cert.serial_hex, "fingerprint": cert.fingerprint}
+
+
 def find_binding(db: Session, cert: ValidatedCertificate) -> CardBinding | None:
     """Bindings are looked up before the city is known: by exact issuer, serial and print."""
-    return db.scalar(across_municipalities(select(CardBinding).where(
-        CardBinding.issuer == cert.issuer_name, CardBinding.serial == cert.serial_hex,
-        CardBinding.fingerprint_sha256 == cert.fingerprint, CardBinding.revoked_at.is_(None))))
+    return db.scalar(_FIND_BINDING, _certificate(cert))
+
+
+def find_bound_account(db: Session, cert: ValidatedCertificate) -> Read | None:
+    """The binding of `cert` as find_binding finds it, read as a row (`Read`), with
+    `.resident`: its resident in the binding's city (ResidentRead: id, municipality_id,
+    status, name), or None (a staff card, or no such resident). One statement, no ORM
+    objects: a sign-in only reads them."""
+    row = db.connection().execute(_BOUND_ACCOUNT, _certificate(cert)).first()
+    if row is None:
+        return None
+    values = row._asdict()
+    resident = {name: values.pop("person_" + name) for name in _RESIDENT_COLUMNS}
+    return Read(values, resident=ResidentRead(resident) if resident["id"] is not None else None)
 
 
 class EnrollmentRefused(CardTokenError):

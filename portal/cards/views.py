@@ -19,14 +19,14 @@ from portal.auth import (Viewer, current_viewer, remember_next, safe_next, sign_
 from portal.cards.errors import CardTokenError, MalformedToken, TokenTooLarge
 from portal.cards.models import CardBinding
 from portal.cards.services import (EnrollmentRefused, bind, consume_challenge, find_binding,
-                                   init_app, issue_challenge, match_resident, revocation_reference,
-                                   revoked_since_sign_in, validators)
+                                   find_bound_account, init_app, issue_challenge, match_resident,
+                                   revocation_reference, revoked_since_sign_in, validators)
 from portal.cards.validation import MAX_TOKEN_BYTES, parse_token
-from portal.db import across_municipalities
+from portal.db import Read, across_municipalities
 from portal.extensions import db_for, get_db, limiter
 from portal.kiosk.views import bridge_url
 from portal.metering.services import record_usage
-from portal.registry.models import Resident, ResidentStatus
+from portal.registry.models import ResidentStatus
 from portal.sessions.services import CARD_PIN
 from portal.staff.models import StaffAccount
 from portal.web.bodies import json_object
@@ -108,7 +108,7 @@ def _card_login():
     checked = validators().auth.validate(parsed, portal_origin(), nonce)
     if purpose == "bind_staff":
         return _bind_staff_card(checked)
-    binding = find_binding(get_db(), checked)
+    binding = find_bound_account(get_db(), checked)
     if binding is None:
         return _start_enrollment(checked)
     return _sign_in_bound(binding, checked)
@@ -123,7 +123,8 @@ def _read_json_token() -> dict:
     return token
 
 
-def _sign_in_bound(binding: CardBinding, checked, method: str = "card"):
+def _sign_in_bound(binding: Read, checked, method: str = "card"):
+    """`binding` as find_bound_account reads it (with its resident)."""
     db = db_for(binding.municipality_id)
     if binding.staff_id is not None:
         account = db.get(StaffAccount, binding.staff_id)
@@ -132,7 +133,7 @@ def _sign_in_bound(binding: CardBinding, checked, method: str = "card"):
         viewer = Viewer("staff", account.id, account.municipality_id, account.display_name,
                         account.roles)
     else:
-        person = db.get(Resident, binding.resident_id)
+        person = binding.resident
         if person is None or person.status != ResidentStatus.ACTIVE:
             raise EnrollmentRefused(_("住民登録が有効ではないため、ログインできません。窓口でご確認ください。"),
                                     "resident not active")
@@ -193,7 +194,7 @@ def _enroll():
     session.pop("pending_auth", None)
     log.info("card enrolled: resident %s auth serial %s", resident_id, auth.serial_hex)
     db.flush()
-    return _sign_in_bound(find_binding(db, auth), auth, "card_enroll")
+    return _sign_in_bound(find_bound_account(db, auth), auth, "card_enroll")
 
 
 def _pending_certificate(pending: dict):

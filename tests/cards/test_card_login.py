@@ -2,19 +2,23 @@
 from __future__ import annotations
 
 import base64
+import re
+from contextlib import contextmanager
 from datetime import date
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
 
 from portal.cards.models import CardBinding
-from portal.registry.models import Sex
+from portal.registry.models import Resident, ResidentStatus, Sex
 from portal.sessions.models import UserSession
-from tests.cards.conftest import (CardClient, b64, csrf_token, enroll_token, login_token,
-                                  refresh_crls)
+from tests.cards.conftest import (CardClient, b64, csrf_token, enroll_token, enrolled,
+                                  login_token, refresh_crls)
 from tests.conftest import https_client
 
 HOME = "高知県南国市大そね1番地"
+BOOKKEEPING = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "PRAGMA")
 
 
 @pytest.fixture
@@ -62,6 +66,62 @@ def test_new_session_id_at_sign_in(card_client, client, issue_card, hanako, db):
     with db.transaction() as s:
         sessions = s.scalars(select(UserSession).order_by(UserSession.id)).all()
     assert [x.end_reason for x in sessions] == ["logout", None]
+
+
+@pytest.mark.parametrize("status", [ResidentStatus.MOVED_OUT, ResidentStatus.DECEASED])
+def test_a_bound_card_of_a_resident_no_longer_registered_is_refused(app, card_client, issue_card,
+                                                                     hanako, db, city, status):
+    card = issue_card()
+    enrolled(app, card)
+    with db.transaction(city.id) as s:
+        s.get(Resident, hanako.id).status = status
+    body = refused(card_client.login(card), "EnrollmentRefused", 409)
+    assert "住民登録が有効ではない" in body["message"]
+
+
+@contextmanager
+def statements_and_flushes(app):
+    """The SQL the app runs (bookkeeping left out: BEGIN, SAVEPOINT, COMMIT…) and how many
+    ORM flushes wrote something, while the block runs."""
+    seen, flushes = [], []
+    engine = app.extensions["madoguchi.db"].engine
+
+    def statement(_conn, _cursor, sql, *_args):
+        if not sql.lstrip().upper().startswith(BOOKKEEPING):
+            seen.append(" ".join(sql.split()))
+
+    def flushed(session, _context):
+        flushes.append(session)
+    event.listen(engine, "before_cursor_execute", statement)
+    event.listen(Session, "after_flush", flushed)
+    try:
+        yield seen, flushes
+    finally:
+        event.remove(engine, "before_cursor_execute", statement)
+        event.remove(Session, "after_flush", flushed)
+
+
+def verb_and_table(sql: str) -> tuple[str, str]:
+    """('SELECT', the first table read) or ('INSERT' / 'UPDATE', the table written)."""
+    return sql.split()[0].upper(), re.search(r"\b(?:FROM|INTO|UPDATE)\s+(\w+)", sql).group(1)
+
+
+def test_a_bound_card_signs_in_in_five_statements_and_no_flush(app, client, issue_card, hanako):
+    """The budget of a sign-in (issue 11): the challenge taken (one guarded UPDATE), the
+    binding read with its resident (one SELECT), then the session, the sign-in count and the
+    attempt written (an INSERT each), all in Core: nothing of it is needed as an ORM object,
+    and the ORM's flushes and bulk UPDATE cost a third of the login."""
+    card = issue_card()
+    enrolled(app, card)
+    browser = CardClient(client)
+    token = login_token(card, browser.challenge())
+    with statements_and_flushes(app) as (seen, flushes):
+        response = browser.post("/auth/card", token)
+    assert response.get_json()["status"] == "signed_in"
+    assert [verb_and_table(sql) for sql in seen] == [
+        ("UPDATE", "login_challenge"), ("SELECT", "card_binding"), ("INSERT", "usage_event"),
+        ("INSERT", "user_session"), ("INSERT", "auth_event")]
+    assert flushes == []
 
 
 @pytest.mark.parametrize("registry_change, reason", [
@@ -177,6 +237,22 @@ def test_bad_signature(card_client, issue_card, hanako):
     signature[10] ^= 0x01
     token["signature"] = b64(bytes(signature))
     refused(card_client.post("/auth/card", token), "SignatureInvalid")
+
+
+def test_a_refused_token_uses_up_its_nonce_and_is_recorded(card_client, issue_card, hanako, db):
+    """The challenge is taken before the token is checked, and a refusal is an answer, not a
+    failure: the request commits the nonce used up together with the refused attempt."""
+    from portal.audit.auth_events import AuthEvent
+    from portal.cards.models import LoginChallenge
+    card = issue_card()
+    nonce = card_client.challenge()
+    token = login_token(card, nonce)
+    token["signature"] = b64(b"\x00" * len(base64.b64decode(token["signature"])))
+    refused(card_client.post("/auth/card", token), "SignatureInvalid")
+    with db.transaction() as s:
+        assert s.scalar(select(LoginChallenge.consumed_at).where(LoginChallenge.nonce == nonce))
+        assert s.execute(select(AuthEvent.method, AuthEvent.outcome, AuthEvent.reason)).all() == [
+            ("card", "refused", "SignatureInvalid")]
 
 
 @pytest.mark.parametrize("mangle", [
