@@ -133,17 +133,24 @@ class UnitOfWork:
     # -- what the unit of work will write at the end -------------------------------
     def log(self, subject_resident_id: int, action: str, resource: str, purpose: str,
             actor: Actor | None = None) -> None:
+        self.log_each((subject_resident_id,), action, resource, purpose, actor)
+
+    def log_each(self, subject_resident_ids, action: str, resource: str, purpose: str,
+                 actor: Actor | None = None) -> None:
+        """One entry per resident, in the order given, all alike but for the subject: the
+        actor is found and the row's other columns made once (a search lists 50)."""
         if self.municipality_id is None:
             from portal.db import UnscopedQueryError
             raise UnscopedQueryError("access log entry in a unit of work without a municipality")
         who = actor or self.actor or viewer_actor()
-        self.log_rows.append({
-            "municipality_id": self.municipality_id,
-            "occurred_at": datetime.now(timezone.utc).replace(tzinfo=None),
-            "actor_type": who.kind, "actor_id": who.id, "actor_name": who.name[:200],
-            "actor_role": who.role[:200], "subject_resident_id": subject_resident_id,
-            "action": action, "resource": resource[:64], "purpose": purpose[:200],
-            "request_path": self.path})
+        entry = {"municipality_id": self.municipality_id,
+                 "actor_type": who.kind, "actor_id": who.id, "actor_name": who.name[:200],
+                 "actor_role": who.role[:200], "action": action, "resource": resource[:64],
+                 "purpose": purpose[:200], "request_path": self.path}
+        self.log_rows.extend(
+            {**entry, "occurred_at": datetime.now(timezone.utc).replace(tzinfo=None),
+             "subject_resident_id": subject_resident_id}
+            for subject_resident_id in subject_resident_ids)
 
     def defer(self, statement) -> None:
         """An idempotent write that depends on nothing this unit read (an UPDATE guarded
