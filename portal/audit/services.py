@@ -19,7 +19,7 @@ class AccessLogImmutable(RuntimeError):
 def log_access(db: Session, subject_resident_id: int, action: str, resource: str,
                purpose: str, actor: Actor | None = None) -> None:
     """Record who did `action` on whose `resource` and why; commits with the caller.
-    In a unit of work the entries of one request are written together, in one INSERT,
+    In a unit of work the entries of one request are written together, in one statement,
     just before it commits; `actor` defaults to the unit's (or the signed-in viewer)."""
     work = unit_of(db)
     if work is not None:
