@@ -25,11 +25,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from portal import extensions, models  # noqa: F401  (models register their tables)
     extensions.init_app(app)
 
-    from portal.web import bodies, errors, i18n, labels, proxy, security
+    from portal.web import bodies, errors, i18n, labels, links, proxy, security
     proxy.init_app(app)
     bodies.init_app(app)
     i18n.init_app(app)
     labels.init_app(app)
+    links.init_app(app)
     security.init_app(app)
     errors.init_app(app)
 

@@ -13,8 +13,9 @@ from contextlib import contextmanager
 from functools import lru_cache
 from typing import Iterator
 
-from sqlalchemy import ForeignKey, MetaData, bindparam, create_engine, event, select, text
-from sqlalchemy.engine import Engine
+from sqlalchemy import ForeignKey, MetaData, Table, bindparam, create_engine, event, select, text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import (DeclarativeBase, Mapped, ORMExecuteState, Session, declared_attr,
                             mapped_column, sessionmaker, with_loader_criteria)
 
@@ -276,6 +277,41 @@ def tenant_of(db: Session, reading: str) -> int:
 def _stand_ins(result, make) -> list:
     keys = tuple(result.keys())
     return [make(dict(zip(keys, row))) for row in result]
+
+
+def copy_rows(connection: Connection, table: Table, rows: list[dict]) -> None:
+    """`rows` (dicts with the same keys) into `table` by PostgreSQL's COPY FROM STDIN:
+    one exchange, the rows formatted by psycopg in C and stored in batches, where an
+    INSERT given many rows (executemany) is executed once per row. 50 access-log rows:
+    0.27 ms of Python and 0.76 ms in all, against 1.07 and 2.07 ms (/work bench, see the
+    commit). Values go to the driver as they are, without SQLAlchemy's bind processing:
+    only for columns that need none (strings, numbers, times). Statement listeners see it
+    like any statement, and a failure is SQLAlchemy's error (OperationalError: a 503)."""
+    preparer = connection.dialect.identifier_preparer
+    columns = list(rows[0])
+    statement = (f"COPY {preparer.format_table(table)} "
+                 f"({', '.join(preparer.quote(c) for c in columns)}) FROM STDIN")
+    cursor = connection.connection.cursor()
+    try:
+        connection.dispatch.before_cursor_execute(connection, cursor, statement, rows, None, True)
+        with cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row([row[column] for column in columns])
+        connection.dispatch.after_cursor_execute(connection, cursor, statement, rows, None, True)
+    except connection.dialect.loaded_dbapi.Error as error:
+        raise _wrapped(connection, cursor, statement, error) from error
+    finally:
+        cursor.close()
+
+
+def _wrapped(connection: Connection, cursor, statement: str, error: Exception) -> DBAPIError:
+    """The driver's error as SQLAlchemy raises it for a statement of its own (a lost
+    connection invalidated, so the pool does not hand it out again)."""
+    gone = connection.dialect.is_disconnect(error, connection.connection.dbapi_connection, cursor)
+    if gone:
+        connection.invalidate(error)
+    return DBAPIError.instance(statement, None, error, connection.dialect.loaded_dbapi.Error,
+                               connection_invalidated=gone, dialect=connection.dialect)
 
 
 class Read:

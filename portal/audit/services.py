@@ -19,7 +19,7 @@ class AccessLogImmutable(RuntimeError):
 def log_access(db: Session, subject_resident_id: int, action: str, resource: str,
                purpose: str, actor: Actor | None = None) -> None:
     """Record who did `action` on whose `resource` and why; commits with the caller.
-    In a unit of work the entries of one request are written together, in one INSERT,
+    In a unit of work the entries of one request are written together, in one statement,
     just before it commits; `actor` defaults to the unit's (or the signed-in viewer)."""
     work = unit_of(db)
     if work is not None:
@@ -46,8 +46,13 @@ def _log_now(db: Session, subject_resident_id: int, action: str, resource: str,
 def log_listing(db: Session, resident_ids, resource: str, purpose: str) -> None:
     """A search result shows each listed person's name, kana, birth date or address: one
     "search" entry per person listed, so each sees the search in their own log."""
-    for resident_id in dict.fromkeys(resident_ids):  # once per person, in listed order
-        log_access(db, resident_id, "search", resource, purpose)
+    listed = dict.fromkeys(resident_ids)  # once per person, in listed order
+    work = unit_of(db)
+    if work is not None:
+        work.log_each(listed, "search", resource, purpose)
+        return
+    for resident_id in listed:
+        _log_now(db, resident_id, "search", resource, purpose, None)
 
 
 @event.listens_for(Session, "before_flush")

@@ -64,6 +64,9 @@ def init_app(app: Flask) -> None:
         app.jinja_env.filters[name] = lambda code, words=words: words.get(code, code or "")
     app.jinja_env.filters["status_label"] = lambda status: STATUSES.get(
         getattr(status, "value", status), status)
+    # A list of many residents translates the three words once, not once per row.
+    app.jinja_env.globals["status_words"] = lambda: {
+        code: str(word) for code, word in STATUSES.items()}
     # Purposes are stored as the Japanese sentence shown to the resident; the catalog
     # carries their English where one exists.
     app.jinja_env.filters["purpose_label"] = purpose_label

@@ -186,3 +186,39 @@ def test_a_resident_with_the_longest_name_is_logged(db, client, sign_in_as, make
     assert client.get("/me/").status_code == 200
     [entry] = entries(db, city, person)
     assert len(entry.actor_name) == 65
+
+
+def test_a_listing_keeps_every_character_and_the_order_listed(db, make_city, make_resident):
+    """A listing's entries, each person once in the order listed, with whatever the names
+    hold: COPY's own markers (tab, newline, backslash, \\N for NULL) are text like any other."""
+    from portal.audit.services import log_listing
+    from portal.unit_of_work import Actor, unit_of_work
+    city = make_city()
+    first, second, third = (make_resident(city, given=g) for g in ("一郎", "次郎", "三郎"))
+    actor = Actor("system", None, "夜間\t処理\\N\n「一括」", "system\\role")
+    with unit_of_work(db, city.id, actor) as s:
+        log_listing(s, [second.id, first.id, second.id, third.id], "registry.batch",
+                    "照合\t（夜間）\\")
+    with db.transaction(city.id) as s:
+        logged = s.scalars(scoped(AccessLogEntry, AccessLogEntry.resource == "registry.batch")
+                           .order_by(AccessLogEntry.id)).all()
+    assert [e.subject_resident_id for e in logged] == [second.id, first.id, third.id]
+    for entry in logged:
+        assert (entry.actor_type, entry.actor_id, entry.actor_name, entry.actor_role) == (
+            "system", None, "夜間\t処理\\N\n「一括」", "system\\role")
+        assert (entry.action, entry.purpose, entry.request_path) == ("search", "照合\t（夜間）\\", "")
+
+
+def test_an_entry_naming_no_resident_fails_the_unit_of_work(db, make_city, make_resident):
+    """The log's write is checked like any statement: a wrong subject is SQLAlchemy's
+    IntegrityError, and nothing of the unit of work is written."""
+    from sqlalchemy.exc import IntegrityError
+    from portal.audit.services import log_access
+    from portal.unit_of_work import unit_of_work
+    city = make_city()
+    person = make_resident(city)
+    with pytest.raises(IntegrityError):
+        with unit_of_work(db, city.id) as s:
+            log_access(s, person.id, "read", "registry.batch", "照合")
+            log_access(s, person.id + 1000, "read", "registry.batch", "照合")
+    assert entries(db, city, person) == []

@@ -1,6 +1,6 @@
 """One unit of work per request: one database session, committed or rolled back by the
 framework; a page that only reads never takes SQLite's write lock; the access-log rows of a
-request go in one INSERT; a statement budget per page. The app here runs on a database of
+request go in one statement; a statement budget per page. The app here runs on a database of
 its own with one connection per unit of work, as in production."""
 from __future__ import annotations
 
@@ -88,7 +88,13 @@ def queries(seen: list[str]) -> list[str]:
 
 
 def writes(seen: list[str]) -> list[str]:
-    return [s for s in queries(seen) if s.split()[0].upper() in ("INSERT", "UPDATE", "DELETE")]
+    return [s for s in queries(seen)
+            if s.split()[0].upper() in ("INSERT", "UPDATE", "DELETE", "COPY")]
+
+
+def writes_the_log(statement: str) -> bool:
+    """The access-log write: COPY on PostgreSQL, an INSERT given every row on SQLite."""
+    return statement.upper().startswith(("INSERT INTO ACCESS_LOG", "COPY ACCESS_LOG"))
 
 
 @pytest.fixture
@@ -132,13 +138,13 @@ def test_each_page_opens_one_session(client, sign_in_as, family, sessions_begun,
 
 
 @pytest.mark.parametrize("who", ["mother", "staff"])
-def test_a_page_writes_only_its_access_log_in_one_insert(client, sign_in_as, family,
+def test_a_page_writes_only_its_access_log_in_one_statement(client, sign_in_as, family,
                                                          statements, who):
     for path in visit(client, sign_in_as, family, who):
         statements.clear()
         assert client.get(path).status_code == 200, path
         for statement in writes(statements):
-            assert statement.upper().startswith("INSERT INTO ACCESS_LOG"), (path, statement)
+            assert writes_the_log(statement), (path, statement)
         assert len(writes(statements)) <= 1, path
 
 
@@ -148,7 +154,7 @@ def test_staff_search_logs_every_person_listed_in_one_statement(db, client, sign
     statements.clear()
     page = client.get("/registry/residents?q=佐藤")
     assert page.status_code == 200
-    inserts = [s for s in writes(statements) if "ACCESS_LOG" in s.upper()]
+    inserts = [s for s in writes(statements) if writes_the_log(s)]
     assert len(inserts) == 1
     with db.read(family["city"].id) as s:
         listed = s.scalar(select(func.count()).select_from(AccessLogEntry)
@@ -163,7 +169,7 @@ def test_child_page_statement_budget(client, sign_in_as, family, statements):
     path = visit(client, sign_in_as, family, "mother")[4]
     statements.clear()
     assert client.get(path).status_code == 200
-    reads = [s for s in queries(statements) if not s.upper().startswith("INSERT INTO ACCESS_LOG")]
+    reads = [s for s in queries(statements) if not writes_the_log(s)]
     assert len(reads) <= 5, "\n".join(r[:150] for r in reads)
 
 
@@ -175,7 +181,7 @@ def test_medication_timeline_statement_budget(client, sign_in_as, family, statem
     path = visit(client, sign_in_as, family, "mother")[5]
     statements.clear()
     assert client.get(path).status_code == 200
-    reads = [s for s in queries(statements) if not s.upper().startswith("INSERT INTO ACCESS_LOG")]
+    reads = [s for s in queries(statements) if not writes_the_log(s)]
     assert len(reads) <= 8, "\n".join(r[:150] for r in reads)
 
 
@@ -300,7 +306,7 @@ def test_a_logged_page_reads_first_and_writes_once_at_the_end(client, sign_in_as
     statements.clear()
     assert client.get(path).status_code == 200
     done = queries(statements)
-    assert done[-1].upper().startswith("INSERT INTO ACCESS_LOG")
+    assert writes_the_log(done[-1])
     assert all(s.upper().startswith("SELECT") for s in done[:-1]), done
     if sqlite_path is not None:
         assert statements[0] == "BEGIN"
@@ -317,7 +323,7 @@ def test_a_stale_snapshot_writes_the_access_log_again(app, db, client, sign_in_a
     interfered: list[bool] = []
 
     def commit_elsewhere(_conn, _cursor, statement, *_args):
-        if statement.startswith("INSERT INTO access_log") and not interfered:
+        if writes_the_log(statement) and not interfered:
             interfered.append(True)
             with engine.begin() as other:
                 other.execute(text("UPDATE municipality SET name = name"))
@@ -338,7 +344,7 @@ def test_the_database_failing_at_commit_is_a_503_not_a_traceback(app, db, client
     engine = app.extensions["madoguchi.db"].engine
 
     def refuse(_conn, _cursor, statement, *_args):
-        if statement.startswith("INSERT INTO access_log"):
+        if writes_the_log(statement):
             raise engine.dialect.dbapi.OperationalError("disk I/O error")
     event.listen(engine, "before_cursor_execute", refuse)
     try:
@@ -348,3 +354,15 @@ def test_the_database_failing_at_commit_is_a_503_not_a_traceback(app, db, client
     assert page.status_code == 503
     body = page.get_data(as_text=True)
     assert "Traceback" not in body and "ただいまサービスを利用できません" in body
+
+
+def test_on_postgresql_the_search_log_is_copied_not_inserted_row_by_row(db, client, sign_in_as,
+                                                                      family, statements):
+    """PostgreSQL: the listing's entries go by COPY (a third of an executemany INSERT's
+    time for 50 rows); SQLite: one INSERT given every row."""
+    visit(client, sign_in_as, family, "staff")
+    statements.clear()
+    assert client.get("/registry/residents?q=佐藤").status_code == 200
+    [write] = writes(statements)
+    expected = "COPY access_log" if db.engine.dialect.name == "postgresql" else "INSERT INTO access_log"
+    assert write.startswith(expected), write

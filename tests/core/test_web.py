@@ -119,3 +119,17 @@ def test_health_check(client):
 
 def test_development_sign_in_does_not_exist_in_production(client):
     assert client.get("/dev/sign-in").status_code == 404
+
+
+def test_links_for_a_list_are_the_urls_url_for_builds(app):
+    """links_to builds one URL and joins ids into it; every link must still be url_for's."""
+    from flask import url_for
+    from portal.web.links import links_to
+    with app.test_request_context("/", base_url="https://localhost/portal"):
+        link = links_to("registry.resident", "resident_id")
+        for resident_id in (0, 1, 42, 987654321, 10 ** 20):
+            assert link(resident_id) == url_for("registry.resident", resident_id=resident_id)
+        external = links_to("registry.resident", "resident_id", _external=True, tab="x")
+        assert external(7) == url_for("registry.resident", resident_id=7, _external=True, tab="x")
+        assert external(7) == "https://localhost/portal/registry/residents/7?tab=x"
+        assert link("7") == url_for("registry.resident", resident_id="7")  # left to url_for

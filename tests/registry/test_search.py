@@ -163,6 +163,27 @@ def test_results_are_bounded_and_the_page_says_there_are_more(db, city, person, 
     assert 'id="more-results"' not in listed(clerk_client, "佐藤 太郎00")
 
 
+def test_each_row_shows_the_status_word_and_links_to_the_record_for_clerks_only(
+        make_resident, city, make_staff, sign_in_as):
+    """The rows of a listing: status words in the reader's language, and a link to the
+    resident's record for those who may open it (registry staff), none for the others."""
+    from portal.registry.models import ResidentStatus
+    here = make_resident(city, family="佐藤", given="一郎", family_kana="サトウ", given_kana="イチロウ")
+    gone = make_resident(city, family="佐藤", given="二郎", family_kana="サトウ", given_kana="ジロウ",
+                         status=ResidentStatus.MOVED_OUT)
+    clerk = sign_in_as(make_staff(city, roles=("registry_clerk",)))
+    page = listed(clerk, "佐藤")
+    for person, word in ((here, "住民"), (gone, "転出")):
+        assert re.search(rf'<a href="/registry/residents/{person.id}">{person.family_name}\u3000'
+                         rf'{person.given_name}</a>.*?<td>{word}</td>', page, re.S), page
+        assert clerk.get(f"/registry/residents/{person.id}").status_code == 200
+    clerk.get("/lang/en?next=/")
+    english = listed(clerk, "佐藤")
+    assert "<td>Moved out</td>" in english and "<td>住民</td>" not in english
+    health = sign_in_as(make_staff(city, roles=("health_staff",)))
+    assert "/registry/residents/" not in listed(health, "佐藤").split("<tbody>")[1]
+
+
 def test_another_citys_residents_are_never_found(db, city, make_city, person):
     other = make_city("392111", "香南市")
     person("長宗我部", "元親", where=other)
