@@ -19,7 +19,10 @@ def init_app(app: Flask) -> None:
     app.extensions["madoguchi.db"] = Database(app.config["DATABASE_URL"])
     csrf.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("RATE_LIMIT_STORAGE", "memory://"))
-    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    # No X-RateLimit-* headers: working them out cost every limited answer (each card
+    # login) two more round trips to the shared store, and no client of ours reads them.
+    # A refusal still says when to come back: Retry-After (portal.web.errors).
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
     limiter.init_app(app)
 
 

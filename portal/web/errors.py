@@ -1,7 +1,10 @@
 """Error pages in the viewer's language. A resident never sees a traceback."""
 from __future__ import annotations
 
+import time
+
 from flask import Flask, render_template, request
+from flask_limiter import RateLimitExceeded
 from portal.web.i18n import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError, InterfaceError
@@ -39,6 +42,16 @@ def render_error(status: int, detail: str | None = None):
                            hint=detail or _(hint)), status
 
 
+def retry_after() -> str:
+    """Seconds until the limit that refused this request lets it through (RFC 9110
+    Retry-After), from the limiter's own record of the limits it evaluated."""
+    from portal.extensions import limiter
+    refused = limiter.current_limit
+    if refused is None:
+        return "60"
+    return str(max(1, int(refused.reset_at - time.time())))   # as Flask-Limiter counts it
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(_e):
@@ -48,8 +61,11 @@ def init_app(app: Flask) -> None:
     def _http(e: HTTPException):
         body, status = render_error(e.code or 500)
         # 405 names the methods that would do (RFC 9110); werkzeug's own page did, ours must.
-        allow = {"Allow": dict(e.get_headers())["Allow"]} if isinstance(e, MethodNotAllowed) else {}
-        return body, status, allow
+        if isinstance(e, MethodNotAllowed):
+            return body, status, {"Allow": dict(e.get_headers())["Allow"]}
+        if isinstance(e, RateLimitExceeded):
+            return body, status, {"Retry-After": retry_after()}
+        return body, status
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)

@@ -356,6 +356,9 @@ def test_rate_limit_per_address(app, card_client):
     assert [r.status_code for r in responses] == [200, 200, 200, 429, 429]
     # the page's script posted JSON: the refusal comes back as JSON it can show
     assert "操作が多すぎます" in responses[-1].get_json()["message"]
+    # when to come back (RFC 9110), within the minute; no X-RateLimit-* counts on any answer
+    assert 1 <= int(responses[-1].headers["Retry-After"]) <= 60
+    assert not [h for r in responses for h in r.headers.keys() if h.lower().startswith("x-ratelimit")]
 
 
 def test_rate_limit_per_certificate(app, card_client, issue_card, hanako):
