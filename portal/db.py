@@ -231,7 +231,8 @@ def rows_of(db: Session, model, *criteria, order_by=(), limit: int | None = None
     For a read whose shape never changes, `Rows` builds the statement once."""
     table = model.__table__
     if issubclass(model, TenantScoped):
-        criteria = (*criteria, table.c.municipality_id == tenant_of(db, model.__name__))
+        tenant = tenant_of(db, f"rows of {model.__name__}")
+        criteria = (*criteria, table.c.municipality_id == tenant)
     statement = select(table).where(*criteria).order_by(*order_by).limit(limit)
     return _stand_ins(db.connection().execute(statement), stand_in or Read)
 
@@ -261,16 +262,17 @@ class Rows:
 
     def __call__(self, db: Session, **values) -> list:
         if self.scoped:
-            values[self.TENANT] = tenant_of(db, self.model.__name__)
+            values[self.TENANT] = tenant_of(db, f"rows of {self.model.__name__}")
         return _stand_ins(db.connection().execute(self.statement, values), self.stand_in)
 
 
-def tenant_of(db: Session, reading: str) -> int:
-    """The session's city, for a Core read that adds its criterion itself; refused (like
-    an unscoped ORM query) in a session without one."""
+def tenant_of(db: Session, doing: str) -> int:
+    """The session's city, for a Core read or write that adds it itself (past the ORM's
+    tenant event and flush guard); refused, as they refuse, in a session without one.
+    `doing` names the statement in the error."""
     tenant = db.info.get("municipality_id")
     if tenant is None:
-        raise UnscopedQueryError(f"rows of {reading} without a municipality")
+        raise UnscopedQueryError(f"{doing} in a session without a municipality")
     return tenant
 
 

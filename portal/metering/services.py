@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 from sqlalchemy import case, delete, distinct, func, insert, literal, select
 from sqlalchemy.orm import Session
 
-from portal.db import Base, UnscopedQueryError, across_municipalities
+from portal.db import Base, across_municipalities, tenant_of
 
 from portal.audit.models import AccessLogEntry
 from portal.metering.models import UsageEvent
@@ -22,9 +22,7 @@ def record_usage(db: Session, service: str, metric: str, amount: int = 1,
     A Core INSERT written at once (nothing reads the row as an object; a flush cost more
     than the statement), so the municipality is the session's, checked here as the
     flush's guard would (portal.db)."""
-    tenant = db.info.get("municipality_id")
-    if tenant is None:
-        raise UnscopedQueryError("writing UsageEvent in a session without a municipality")
+    tenant = tenant_of(db, "writing UsageEvent")
     write_now(db, _RECORD, {"municipality_id": tenant, "service": service, "metric": metric,
                             "amount": amount,
                             "occurred_at": when or datetime.now(timezone.utc).replace(tzinfo=None)})

@@ -357,8 +357,9 @@ def timeline(db: Session, resident_id: int) -> list[VisitRead]:
     come in one statement (a statement's own cost was most of reading a table), the
     visits' notes in a second."""
     visits, by_visit, by_rp = [], {}, {}
+    tenant = tenant_of(db, "rows of the notebook")
     for visit, rp, usage, drug in _split(db.connection().execute(
-            _NOTEBOOK, {"resident_id": resident_id, "tenant": tenant_of(db, "the notebook")})):
+            _NOTEBOOK, {"resident_id": resident_id, "tenant": tenant})):
         if visit["id"] not in by_visit:
             by_visit[visit["id"]] = VisitRead(visit)
             visits.append(by_visit[visit["id"]])
